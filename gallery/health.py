@@ -1,0 +1,78 @@
+"""What /healthz reports: can the studio reach its database, broker, workers and image API?"""
+
+import time
+
+import httpx
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from .models import WorkerHeartbeat
+
+WORKER_FRESH_SECONDS = 60
+
+
+def check() -> dict:
+    parts = {
+        "database": _database(),
+        "broker": _broker(),
+        "worker": _worker(),
+        "api": _api(),
+    }
+    return {"ok": all(part["ok"] for part in parts.values()), **parts}
+
+
+def _timed(fn) -> dict:
+    started = time.monotonic()
+    try:
+        detail = fn()
+        ok = True
+    except Exception as exc:  # a health check reports failures, it does not raise them
+        detail, ok = f"{type(exc).__name__}: {exc}", False
+    return {"ok": ok, "detail": detail, "ms": round((time.monotonic() - started) * 1000, 1)}
+
+
+def _database() -> dict:
+    def query():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return connection.vendor
+
+    return _timed(query)
+
+
+def _broker() -> dict:
+    from studio.celery import app
+
+    def connect():
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+            return conn.transport_cls if isinstance(conn.transport_cls, str) else "connected"
+
+    return _timed(connect)
+
+
+def _worker() -> dict:
+    def heartbeat():
+        fresh = timezone.now() - timezone.timedelta(seconds=WORKER_FRESH_SECONDS)
+        names = list(
+            WorkerHeartbeat.objects.filter(seen_at__gte=fresh).values_list("hostname", flat=True)
+        )
+        if not names:
+            raise RuntimeError(f"no worker has reported in the last {WORKER_FRESH_SECONDS} s")
+        return {"workers": names}
+
+    return _timed(heartbeat)
+
+
+def _api() -> dict:
+    def reach():
+        # Any HTTP answer proves the API is reachable; the key is not sent.
+        response = httpx.get(f"{settings.OPENAI_BASE_URL}/models", timeout=3.0)
+        return {
+            "base_url": settings.OPENAI_BASE_URL,
+            "status": response.status_code,
+            "standin": settings.USING_STANDIN,
+        }
+
+    return _timed(reach)

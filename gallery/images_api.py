@@ -1,0 +1,488 @@
+"""The only code that speaks HTTP to the image API (OpenAI or an OpenAI-compatible gateway).
+
+It builds requests the way the official SDK does (JSON for generations, multipart with
+`image` / `image[]` / `mask` for edits), parses responses leniently (every metadata field and
+`*_details` optional, unknown keys ignored, `b64_json` or `url`), and maps every failure to
+one of two exceptions: TransientError (worth retrying: timeouts, connection errors, 429, 5xx,
+broken bodies) or PermanentError (retrying cannot help: validation, moderation, auth,
+quota, unknown model). Their messages are written for the person who asked.
+
+The API key is read from the environment of the calling process at call time and is never
+put into a message, a log line or an exception.
+"""
+
+import base64
+import binascii
+import email.utils
+import io
+import json
+import logging
+import os
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import PIL.Image
+from django.conf import settings
+
+from . import registry
+
+log = logging.getLogger(__name__)
+
+STANDIN_KEY = "standin-offline-key"
+MAX_RETRY_AFTER = 120.0
+
+
+class APIError(Exception):
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str = "",
+        request_id: str = "",
+        retry_after: float | None = None,
+    ):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.code = code
+        self.request_id = request_id
+        self.retry_after = retry_after
+
+
+class TransientError(APIError):
+    """The same request may succeed later."""
+
+
+class PermanentError(APIError):
+    """The same request will fail again: the person has to change something."""
+
+
+@dataclass(frozen=True)
+class InputFile:
+    filename: str
+    data: bytes
+    content_type: str
+
+
+@dataclass
+class Result:
+    images: list[bytes]
+    usage: dict | None = None
+    request_id: str = ""
+    size: str | None = None
+    quality: str | None = None
+    background: str | None = None
+    output_format: str | None = None
+    revised_prompts: list[str | None] = field(default_factory=list)
+
+
+PartialCallback = Callable[[int, bytes], None]
+
+
+def _api_key() -> str:
+    path = os.environ.get("OPENAI_API_KEY_FILE")
+    if path:
+        return Path(path).read_text().strip()
+    return os.environ.get("OPENAI_API_KEY") or STANDIN_KEY
+
+
+_client: httpx.Client | None = None
+_client_lock = threading.Lock()
+
+
+def _http() -> httpx.Client:
+    """One connection pool per process, shared by the worker's threads (httpx.Client is
+    thread-safe). Redirects are not followed: a redirect means a wrong base URL."""
+    global _client
+    with _client_lock:
+        if _client is None:
+            _client = httpx.Client(
+                timeout=httpx.Timeout(
+                    connect=settings.IMAGES_API_CONNECT_TIMEOUT,
+                    read=settings.IMAGES_API_READ_TIMEOUT,
+                    write=60.0,
+                    pool=None,
+                ),
+                limits=httpx.Limits(max_connections=1000, max_keepalive_connections=100),
+                follow_redirects=False,
+            )
+        return _client
+
+
+def _headers() -> dict[str, str]:
+    return {"Authorization": f"Bearer {_api_key()}", "Accept": "application/json"}
+
+
+def _url(path: str) -> str:
+    return f"{settings.OPENAI_BASE_URL}{path}"
+
+
+def generate(
+    *,
+    model: str,
+    prompt: str,
+    n: int = 1,
+    size: str | None = None,
+    quality: str | None = None,
+    background: str | None = None,
+    output_format: str | None = None,
+    output_compression: int | None = None,
+    moderation: str | None = None,
+    partial_images: int = 0,
+    on_partial: PartialCallback | None = None,
+) -> Result:
+    """POST /images/generations. With on_partial, the response is streamed and each partial
+    image is handed to on_partial(index, bytes) as it arrives."""
+    body = _without_none(
+        {
+            "model": model,
+            "prompt": prompt,
+            "n": n,
+            "size": size,
+            "quality": quality,
+            "background": background,
+            "output_format": output_format,
+            "output_compression": output_compression,
+            "moderation": moderation,
+        }
+    )
+    if on_partial is not None:
+        body.update(stream=True, partial_images=partial_images)
+        return _send_streaming("/images/generations", on_partial, model=model, json=body)
+    return _send("/images/generations", model=model, json=body)
+
+
+def edit(
+    *,
+    model: str,
+    prompt: str,
+    images: list[InputFile],
+    mask: InputFile | None = None,
+    n: int = 1,
+    size: str | None = None,
+    quality: str | None = None,
+    background: str | None = None,
+    output_format: str | None = None,
+    output_compression: int | None = None,
+    input_fidelity: str | None = None,
+    partial_images: int = 0,
+    on_partial: PartialCallback | None = None,
+) -> Result:
+    """POST /images/edits as multipart: one file as `image`, several as repeated `image[]`
+    (what the official SDK sends), the mask as `mask`."""
+    data = _without_none(
+        {
+            "model": model,
+            "prompt": prompt,
+            "n": n,
+            "size": size,
+            "quality": quality,
+            "background": background,
+            "output_format": output_format,
+            "output_compression": output_compression,
+            "input_fidelity": input_fidelity,
+        }
+    )
+    data = {key: str(value) for key, value in data.items()}
+    name = "image" if len(images) == 1 else "image[]"
+    files = [(name, (f.filename, f.data, f.content_type)) for f in images]
+    if mask is not None:
+        files.append(("mask", (mask.filename, mask.data, mask.content_type)))
+    if on_partial is not None:
+        data.update(stream="true", partial_images=str(partial_images))
+        return _send_streaming("/images/edits", on_partial, model=model, data=data, files=files)
+    return _send("/images/edits", model=model, data=data, files=files)
+
+
+def _without_none(values: dict) -> dict:
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def _send(path: str, *, model: str, **request) -> Result:
+    started = time.monotonic()
+    try:
+        response = _http().post(_url(path), headers=_headers(), **request)
+    except httpx.TimeoutException as exc:
+        raise TransientError(
+            f"The image API did not answer within {_timeout_text()} ({type(exc).__name__})."
+        ) from None
+    except httpx.HTTPError as exc:
+        raise TransientError(f"Could not reach the image API: {_describe(exc)}.") from None
+    request_id = response.headers.get("x-request-id", "")
+    log.info(
+        "image API %s %s -> %s in %.1fs request_id=%s",
+        path,
+        model,
+        response.status_code,
+        time.monotonic() - started,
+        request_id or "-",
+    )
+    if response.status_code != 200:
+        raise error_from_response(response, model=model)
+    return _parse_result(response, request_id)
+
+
+def _send_streaming(path: str, on_partial: PartialCallback, *, model: str, **request) -> Result:
+    headers = _headers() | {"Accept": "text/event-stream"}
+    try:
+        with _http().stream("POST", _url(path), headers=headers, **request) as response:
+            request_id = response.headers.get("x-request-id", "")
+            if response.status_code != 200:
+                response.read()
+                raise error_from_response(response, model=model)
+            if "text/event-stream" not in response.headers.get("content-type", ""):
+                response.read()
+                return _parse_result(response, request_id)
+            return _read_events(response.iter_lines(), on_partial, request_id)
+    except httpx.TimeoutException as exc:
+        raise TransientError(
+            f"The image API did not answer within {_timeout_text()} ({type(exc).__name__})."
+        ) from None
+    except httpx.HTTPError as exc:
+        raise TransientError(f"The image API stream broke off: {_describe(exc)}.") from None
+
+
+def _read_events(lines, on_partial: PartialCallback, request_id: str) -> Result:
+    """Server-sent events: `*.partial_image` events carry previews, each `*.completed`
+    event one final image with usage. A stream that ends before any completed event was
+    cut off and is worth retrying."""
+    result = Result(images=[], request_id=request_id)
+    for line in lines:
+        if not line.startswith("data:"):
+            continue
+        payload = line[5:].strip()
+        if payload == "[DONE]":
+            break
+        try:
+            event = json.loads(payload)
+        except ValueError:
+            raise TransientError("The image API sent a broken streaming event.") from None
+        if not isinstance(event, dict):
+            continue
+        if event.get("error"):
+            error = event["error"] if isinstance(event["error"], dict) else {}
+            raise PermanentError(
+                _redact(error.get("message") or "The image API reported an error mid-stream."),
+                code=str(error.get("code") or ""),
+                request_id=request_id,
+            )
+        kind = str(event.get("type", ""))
+        if kind.endswith(".partial_image"):
+            on_partial(int(event.get("partial_image_index", 0)), _b64(event.get("b64_json")))
+        elif kind.endswith(".completed"):
+            result.images.append(_checked_image(_b64(event.get("b64_json"))))
+            result.usage = _add_usage(result.usage, event.get("usage"))
+            for key in ("size", "quality", "background", "output_format"):
+                setattr(result, key, event.get(key) or getattr(result, key))
+    if not result.images:
+        raise TransientError("The image API stream ended before the image was complete.")
+    return result
+
+
+def _add_usage(total: dict | None, usage) -> dict | None:
+    if not isinstance(usage, dict):
+        return total
+    if total is None:
+        return usage
+    merged = dict(total)
+    for key in ("input_tokens", "output_tokens", "total_tokens"):
+        merged[key] = (merged.get(key) or 0) + (usage.get(key) or 0)
+    return merged
+
+
+def _parse_result(response: httpx.Response, request_id: str) -> Result:
+    body = _json_body(response)
+    if body is None:
+        if _looks_like_html(response):
+            raise PermanentError(
+                "The image API answered with an HTML page instead of JSON. "
+                f"Check OPENAI_BASE_URL ({settings.OPENAI_BASE_URL}).",
+                status=response.status_code,
+                request_id=request_id,
+            )
+        raise TransientError(
+            "The image API's answer was cut off or is not valid JSON.",
+            status=response.status_code,
+            request_id=request_id,
+        )
+    if not isinstance(body, dict) or not isinstance(body.get("data"), list) or not body["data"]:
+        raise TransientError("The image API's answer contained no images.", request_id=request_id)
+    images, revised = [], []
+    for item in body["data"]:
+        item = item if isinstance(item, dict) else {}
+        if item.get("b64_json"):
+            images.append(_checked_image(_b64(item["b64_json"])))
+        elif item.get("url"):
+            images.append(_checked_image(_download(item["url"])))
+        else:
+            raise TransientError("The image API's answer had an entry without image data.")
+        revised.append(item.get("revised_prompt"))
+    usage = body.get("usage") if isinstance(body.get("usage"), dict) else None
+    return Result(
+        images=images,
+        usage=usage,
+        request_id=request_id,
+        size=_str_or_none(body.get("size")),
+        quality=_str_or_none(body.get("quality")),
+        background=_str_or_none(body.get("background")),
+        output_format=_str_or_none(body.get("output_format")),
+        revised_prompts=revised,
+    )
+
+
+def _str_or_none(value) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _b64(value) -> bytes:
+    if not isinstance(value, str):
+        raise TransientError("The image API sent image data that is not base64 text.")
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise TransientError("The image API sent image data that is not valid base64.") from None
+
+
+def _checked_image(data: bytes) -> bytes:
+    """The bytes untouched, once Pillow has confirmed they are a whole image."""
+    try:
+        with PIL.Image.open(io.BytesIO(data)) as image:
+            image.verify()
+    except Exception:
+        raise TransientError(
+            "The image API returned data that does not decode as an image."
+        ) from None
+    return data
+
+
+def _download(url: str) -> bytes:
+    try:
+        response = _http().get(url, follow_redirects=True)
+        response.raise_for_status()
+    except httpx.HTTPError as exc:
+        raise TransientError(
+            f"Could not download the image the API linked to: {_describe(exc)}."
+        ) from None
+    return response.content
+
+
+def _json_body(response: httpx.Response):
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _looks_like_html(response: httpx.Response) -> bool:
+    head = response.content[:200].lstrip().lower()
+    return "html" in response.headers.get("content-type", "") or head.startswith(
+        (b"<!doctype", b"<html")
+    )
+
+
+def error_from_response(response: httpx.Response, *, model: str) -> APIError:
+    """Map a non-200 answer to TransientError or PermanentError, keeping the API's own
+    message (minus anything that looks like a key) for the person."""
+    status = response.status_code
+    request_id = response.headers.get("x-request-id", "")
+    body = _json_body(response)
+    error = body.get("error", body) if isinstance(body, dict) else None
+    error = error if isinstance(error, dict) else {}
+    code = str(error.get("code") or "")
+    api_message = _redact(str(error.get("message") or "")).strip()
+    kwargs = {"status": status, "code": code, "request_id": request_id}
+
+    if 300 <= status < 400:
+        where = response.headers.get("location", "elsewhere")
+        return PermanentError(
+            f"The image API redirected the request to {where}. "
+            f"Check OPENAI_BASE_URL ({settings.OPENAI_BASE_URL}).",
+            **kwargs,
+        )
+    if not error:
+        page = "an HTML page" if _looks_like_html(response) else "a body that is not JSON"
+        api_message = f"The image API answered HTTP {status} with {page}."
+    if status == 429 and code == "insufficient_quota":
+        return PermanentError(
+            f"The API account is out of credit (insufficient_quota). {api_message}", **kwargs
+        )
+    if status in (408, 409, 429) or (status >= 500 and code != "invalid_request"):
+        reason = "rate limit reached" if status == 429 else f"HTTP {status}"
+        return TransientError(
+            f"The image API is busy or failing ({reason}). {api_message}".strip(),
+            retry_after=retry_after(response.headers),
+            **kwargs,
+        )
+    if code == "model_not_found" or (status == 404 and "model" in api_message.lower()):
+        configured = ", ".join(registry.model_ids())
+        return PermanentError(
+            f"The API does not serve the model {model!r}: {api_message} "
+            f"Configured models: {configured}. Choose another model on the form, or set "
+            "STUDIO_DEFAULT_MODEL (and STUDIO_MODELS_FILE for new ids) to change the default.",
+            **kwargs,
+        )
+    if status == 401:
+        return PermanentError(
+            "The image API rejected the API key (HTTP 401). Check OPENAI_API_KEY "
+            "and that OPENAI_BASE_URL belongs to the same provider.",
+            **kwargs,
+        )
+    if code == "moderation_blocked":
+        details = error.get("moderation_details") or {}
+        categories = ", ".join(details.get("categories") or []) if isinstance(details, dict) else ""
+        suffix = f" Categories: {categories}." if categories else ""
+        return PermanentError(
+            f"The safety system refused this request; rephrase the prompt and try again.{suffix} "
+            f"({api_message})",
+            **kwargs,
+        )
+    return PermanentError(
+        api_message or f"The image API refused the request (HTTP {status}).", **kwargs
+    )
+
+
+def retry_after(headers: httpx.Headers) -> float | None:
+    """Seconds the API asked us to wait: retry-after-ms, then retry-after as seconds or as
+    an HTTP date. None when absent or unusable; capped at MAX_RETRY_AFTER."""
+    value: float | None = None
+    if headers.get("retry-after-ms"):
+        try:
+            value = float(headers["retry-after-ms"]) / 1000
+        except ValueError:
+            value = None
+    if value is None and headers.get("retry-after"):
+        raw = headers["retry-after"]
+        try:
+            value = float(raw)
+        except ValueError:
+            try:
+                value = email.utils.parsedate_to_datetime(raw).timestamp() - time.time()
+            except (TypeError, ValueError):
+                value = None
+    if value is None or value <= 0:
+        return None
+    return min(value, MAX_RETRY_AFTER)
+
+
+_KEY_PATTERN = re.compile(r"\b(sk|pk|sess)-[A-Za-z0-9_\-*]{4,}")
+
+
+def _redact(message: str) -> str:
+    key = _api_key()
+    if key and key != STANDIN_KEY:
+        message = message.replace(key, "[redacted]")
+    return _KEY_PATTERN.sub("[redacted key]", message)
+
+
+def _describe(exc: Exception) -> str:
+    return _redact(str(exc) or type(exc).__name__)
+
+
+def _timeout_text() -> str:
+    return f"{settings.IMAGES_API_READ_TIMEOUT:g} seconds"

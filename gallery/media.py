@@ -1,0 +1,143 @@
+"""Image files: originals stored byte-for-byte under their sha256, thumbnails derived from them.
+
+Originals are content-addressed (`originals/ab/<sha256>.png`), so the same bytes are one file
+however often they arrive, and a file is never rewritten once it exists. Writes go through
+Django's storage API (local disk by default, S3-compatible storage when configured); the
+local storage writes to a temporary name and renames, so a crash never leaves half a file
+under a real name.
+"""
+
+import hashlib
+import io
+import os
+import tempfile
+from dataclasses import dataclass
+
+import PIL.Image
+import PIL.ImageOps
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import FileSystemStorage, default_storage
+
+CONTENT_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
+EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
+THUMBNAIL_WIDTHS = (512, 256)
+
+
+class NotAnImage(ValueError):
+    """The bytes are not an image the studio accepts; the message says why."""
+
+
+@dataclass(frozen=True)
+class StoredImage:
+    name: str
+    sha256: str
+    content_type: str
+    byte_size: int
+    width: int
+    height: int
+    thumbnail: str
+    thumbnail_small: str
+    thumbnail_width: int
+    thumbnail_height: int
+
+
+class AtomicFileSystemStorage(FileSystemStorage):
+    """Local storage that writes each file under a temporary name and renames it into
+    place, so readers and crash recovery only ever see whole files."""
+
+    def _save(self, name, content):
+        path = self.path(name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                for chunk in content.chunks():
+                    f.write(chunk)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+        return name
+
+
+def inspect(data: bytes) -> tuple[str, int, int]:
+    """(content type, width, height) of an accepted image, judged by its content, never
+    its name. Refuses other formats, truncated files and decompression bombs."""
+    try:
+        with PIL.Image.open(io.BytesIO(data)) as image:
+            kind = image.format
+            width, height = image.size
+            if width * height > settings.UPLOAD_MAX_PIXELS:
+                raise NotAnImage(
+                    f"The image is {width}x{height} pixels; the limit is "
+                    f"{settings.UPLOAD_MAX_PIXELS:,} pixels."
+                )
+            if kind not in CONTENT_TYPES:
+                raise NotAnImage(
+                    f"{kind or 'This'} images are not supported; use PNG, JPEG or WebP."
+                )
+            image.load()
+    except NotAnImage:
+        raise
+    except PIL.Image.DecompressionBombError:
+        raise NotAnImage("The image has too many pixels to open safely.") from None
+    except Exception:
+        raise NotAnImage("The file is not a readable PNG, JPEG or WebP image.") from None
+    return CONTENT_TYPES[kind], width, height
+
+
+def store(data: bytes) -> StoredImage:
+    """Store the original exactly as given, plus WebP thumbnails as separate files."""
+    content_type, width, height = inspect(data)
+    sha256 = hashlib.sha256(data).hexdigest()
+    name = f"originals/{sha256[:2]}/{sha256}.{EXTENSIONS[content_type]}"
+    _save_once(name, data)
+    thumbs = []
+    with PIL.Image.open(io.BytesIO(data)) as image:
+        image = PIL.ImageOps.exif_transpose(image)
+        image = image.convert("RGBA" if _has_alpha(image) else "RGB")
+        for target in THUMBNAIL_WIDTHS:
+            thumb = image.copy()
+            thumb.thumbnail((target, target * 4), PIL.Image.Resampling.LANCZOS)
+            out = io.BytesIO()
+            thumb.save(out, "WEBP", quality=72, method=4)
+            thumb_name = f"thumbnails/{sha256[:2]}/{sha256}-{target}.webp"
+            _save_once(thumb_name, out.getvalue())
+            thumbs.append((thumb_name, thumb.size))
+    (large, (thumb_w, thumb_h)), (small, _) = thumbs
+    return StoredImage(
+        name=name,
+        sha256=sha256,
+        content_type=content_type,
+        byte_size=len(data),
+        width=width,
+        height=height,
+        thumbnail=large,
+        thumbnail_small=small,
+        thumbnail_width=thumb_w,
+        thumbnail_height=thumb_h,
+    )
+
+
+def _has_alpha(image: PIL.Image.Image) -> bool:
+    return image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+
+
+def _save_once(name: str, data: bytes) -> None:
+    if not default_storage.exists(name):
+        default_storage.save(name, ContentFile(data))
+
+
+def read(name: str) -> bytes:
+    with default_storage.open(name, "rb") as f:
+        return f.read()
+
+
+def open_file(name: str):
+    """A binary file handle for streaming a stored file to a client."""
+    if not default_storage.exists(name):
+        raise FileNotFoundError(name)
+    return default_storage.open(name, "rb")

@@ -1,0 +1,222 @@
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+
+
+class JobQuerySet(models.QuerySet):
+    def claim(self, pk: int, *, lease: timedelta) -> "Job | None":
+        """Move a due, queued job to running and return it; None when someone else has it,
+        it is finished, or its next attempt is not due yet. The conditional UPDATE's row
+        count decides who wins, so two workers can never both run one job."""
+        now = timezone.now()
+        won = (
+            self.filter(pk=pk, status=Job.Status.QUEUED)
+            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+            .update(
+                status=Job.Status.RUNNING,
+                started_at=now,
+                attempts=F("attempts") + 1,
+                lease_expires_at=now + lease,
+            )
+        )
+        return self.get(pk=pk) if won else None
+
+    def unfinished(self):
+        return self.filter(status__in=[Job.Status.QUEUED, Job.Status.RUNNING])
+
+
+class Job(models.Model):
+    """One request to the image API: what was asked, how it went, what it cost."""
+
+    class Kind(models.TextChoices):
+        GENERATE = "generate", "Generate"
+        EDIT = "edit", "Edit"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Done"
+        FAILED = "failed", "Failed"
+        CANCELED = "canceled", "Canceled"
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="jobs"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.GENERATE)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    model = models.CharField(max_length=100)
+    prompt = models.TextField()
+    # The API parameters besides model and prompt (n, size, quality, background,
+    # output_format, output_compression, moderation, input_fidelity), exactly as sent.
+    params = models.JSONField(default=dict)
+
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    error_code = models.CharField(max_length=100, blank=True)
+    request_id = models.CharField(max_length=200, blank=True)
+
+    usage = models.JSONField(null=True, blank=True)
+    cost_usd = models.DecimalField(max_digits=12, decimal_places=6, default=0)
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = JobQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"Job {self.pk} ({self.status})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("gallery:job-detail", args=[self.pk])
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED, self.Status.CANCELED)
+
+    @property
+    def n(self) -> int:
+        return int(self.params.get("n", 1))
+
+
+class ImageQuerySet(models.QuerySet):
+    def search(self, query: str):
+        """Images whose prompt contains every word of the query."""
+        qs = self
+        for word in query.split()[:20]:
+            qs = qs.filter(prompt__icontains=word)
+        return qs
+
+
+class Image(models.Model):
+    """One image file: an API output or an upload. The original bytes are stored exactly as
+    received (they carry the C2PA manifest); thumbnails are separate, derived files."""
+
+    class Source(models.TextChoices):
+        GENERATED = "generated", "Generated"
+        EDITED = "edited", "Edited"
+        UPLOAD = "upload", "Upload"
+        COMPOSITE = "composite", "Composite"
+
+    class Provenance(models.TextChoices):
+        PENDING = "pending", "Not read yet"
+        TRUSTED = "trusted", "Trusted signer"
+        VALID = "valid", "Valid signature"
+        INVALID = "invalid", "Invalid credential"
+        TAMPERED = "tampered", "Tampered"
+        UNREADABLE = "unreadable", "Unreadable"
+        NONE = "none", "No Content Credentials"
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="images"
+    )
+    job = models.ForeignKey(
+        Job, on_delete=models.PROTECT, null=True, blank=True, related_name="images"
+    )
+    index = models.PositiveSmallIntegerField(default=0)
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.GENERATED)
+
+    file = models.FileField(max_length=255)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    content_type = models.CharField(max_length=50)
+    byte_size = models.PositiveBigIntegerField()
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    thumbnail = models.FileField(max_length=255)
+    thumbnail_small = models.FileField(max_length=255)
+    thumbnail_width = models.PositiveIntegerField()
+    thumbnail_height = models.PositiveIntegerField()
+
+    # Copied from the job so that the gallery filters and searches one table.
+    prompt = models.TextField(blank=True)
+    model = models.CharField(max_length=100, blank=True)
+    quality = models.CharField(max_length=16, blank=True)
+    background = models.CharField(max_length=16, blank=True)
+
+    provenance_state = models.CharField(
+        max_length=16, choices=Provenance.choices, default=Provenance.PENDING
+    )
+    ai_generated = models.BooleanField(default=False)
+    provenance = models.JSONField(null=True, blank=True)
+    manifest_json = models.TextField(blank=True)
+
+    cost_usd = models.DecimalField(max_digits=12, decimal_places=6, default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ImageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["-created_at", "-id"], name="image_newest")]
+        constraints = [
+            # One set of outputs per job, whatever happens to the worker.
+            models.UniqueConstraint(
+                fields=["job", "index", "source"],
+                condition=Q(job__isnull=False),
+                name="one_output_per_job_index",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Image {self.pk}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("gallery:image-detail", args=[self.pk])
+
+    @property
+    def extension(self) -> str:
+        return {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}.get(
+            self.content_type, "bin"
+        )
+
+    @property
+    def size(self) -> str:
+        return f"{self.width}x{self.height}"
+
+
+class Attempt(models.Model):
+    """One call to the image API on behalf of a job, kept for the job's page."""
+
+    class Outcome(models.TextChoices):
+        SUCCEEDED = "succeeded", "Succeeded"
+        RETRYING = "retrying", "Failed, will retry"
+        FAILED = "failed", "Failed"
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="attempt_log")
+    number = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField()
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    request_id = models.CharField(max_length=200, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["job", "number"]
+
+    def __str__(self) -> str:
+        return f"Job {self.job_id} attempt {self.number}"
+        constraints = [
+            models.UniqueConstraint(fields=["job", "number"], name="one_attempt_per_number")
+        ]
+
+
+class WorkerHeartbeat(models.Model):
+    """Each worker process writes here every few seconds; /healthz reads it. The database
+    is the one place every web and worker machine shares."""
+
+    hostname = models.CharField(max_length=255, unique=True)
+    seen_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.hostname

@@ -1,0 +1,200 @@
+"""The studio's domain operations. Plain keyword-only functions: they never see a request
+and never import tasks (views and tasks decide when to enqueue)."""
+
+import logging
+import random
+import time
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from . import images_api, media, provenance, registry
+from .models import Attempt, Image, Job
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=15)
+
+
+def create_job(
+    *,
+    owner,
+    prompt: str,
+    model: str,
+    n: int = 1,
+    size: str = "auto",
+    quality: str = "auto",
+    background: str = "auto",
+    output_format: str = "png",
+    output_compression: int | None = None,
+    moderation: str = "auto",
+) -> Job:
+    """Record a generation request. The caller enqueues it once the transaction commits."""
+    params = {
+        "n": n,
+        "size": size,
+        "quality": quality,
+        "background": background,
+        "output_format": output_format,
+        "moderation": moderation,
+    }
+    if output_compression is not None and output_format in ("jpeg", "webp"):
+        params["output_compression"] = output_compression
+    return Job.objects.create(
+        owner=owner, kind=Job.Kind.GENERATE, model=model, prompt=prompt, params=params
+    )
+
+
+def claim_job(job_id: int) -> Job | None:
+    return Job.objects.claim(job_id, lease=LEASE)
+
+
+def run_job(job: Job) -> float | None:
+    """Call the API for a claimed (running) job and store what it returns.
+
+    Returns the number of seconds after which the job should be tried again when a
+    transient failure leaves attempts to spare; None when the job is finished."""
+    started_at, clock = timezone.now(), time.monotonic()
+    try:
+        result = _call_api(job)
+    except images_api.APIError as error:
+        return _record_failure(job, error, started_at, clock)
+    try:
+        stored = [media.store(data) for data in result.images]
+    except media.NotAnImage as error:
+        return _record_failure(job, images_api.TransientError(str(error)), started_at, clock)
+    readings = [
+        provenance.read(data, mime=s.content_type)
+        for data, s in zip(result.images, stored, strict=True)
+    ]
+    _record_success(job, result, stored, readings, started_at, clock)
+    return None
+
+
+def _call_api(job: Job) -> images_api.Result:
+    params = job.params
+    return images_api.generate(
+        model=job.model,
+        prompt=job.prompt,
+        n=params.get("n", 1),
+        size=params.get("size"),
+        quality=params.get("quality"),
+        background=params.get("background"),
+        output_format=params.get("output_format"),
+        output_compression=params.get("output_compression"),
+        moderation=params.get("moderation"),
+    )
+
+
+def _record_success(job, result, stored, readings, started_at, clock) -> None:
+    model = registry.get(job.model)
+    cost = model.cost(result.usage) if model else Decimal(0)
+    per_image = (cost / max(len(stored), 1)).quantize(Decimal("0.000001"))
+    images = [
+        Image(
+            owner_id=job.owner_id,
+            job=job,
+            index=index,
+            source=Image.Source.GENERATED,
+            file=s.name,
+            sha256=s.sha256,
+            content_type=s.content_type,
+            byte_size=s.byte_size,
+            width=s.width,
+            height=s.height,
+            thumbnail=s.thumbnail,
+            thumbnail_small=s.thumbnail_small,
+            thumbnail_width=s.thumbnail_width,
+            thumbnail_height=s.thumbnail_height,
+            prompt=job.prompt,
+            model=job.model,
+            quality=result.quality or job.params.get("quality", ""),
+            background=result.background or job.params.get("background", ""),
+            provenance_state=reading.state,
+            ai_generated=reading.ai_generated,
+            provenance=reading.summary,
+            manifest_json=reading.manifest_json or "",
+            cost_usd=per_image,
+        )
+        for index, (s, reading) in enumerate(zip(stored, readings, strict=True))
+    ]
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            Image.objects.bulk_create(images)
+            Job.objects.filter(pk=job.pk).update(
+                status=Job.Status.SUCCEEDED,
+                usage=result.usage,
+                cost_usd=cost,
+                request_id=result.request_id,
+                error="",
+                error_code="",
+                finished_at=now,
+                lease_expires_at=None,
+            )
+            _log_attempt(job, started_at, clock, Attempt.Outcome.SUCCEEDED, result.request_id)
+    except IntegrityError:
+        # Another worker already stored this job's images (the unique constraint on
+        # job + index says so); the files are content-addressed, so nothing is lost.
+        log.warning("job %s: outputs were already stored by another worker", job.pk)
+
+
+def _record_failure(job, error: images_api.APIError, started_at, clock) -> float | None:
+    attempts = job.attempts
+    retry = isinstance(error, images_api.TransientError) and attempts < settings.JOB_MAX_ATTEMPTS
+    now = timezone.now()
+    with transaction.atomic():
+        if retry:
+            delay = retry_delay(attempts, error.retry_after)
+            Job.objects.filter(pk=job.pk).update(
+                status=Job.Status.QUEUED,
+                next_attempt_at=now + timedelta(seconds=delay),
+                lease_expires_at=None,
+                error=error.message,
+                error_code=error.code,
+                request_id=error.request_id,
+            )
+            outcome = Attempt.Outcome.RETRYING
+        else:
+            message = error.message
+            if isinstance(error, images_api.TransientError):
+                message = f"Gave up after {attempts} attempts. {message}"
+            Job.objects.filter(pk=job.pk).update(
+                status=Job.Status.FAILED,
+                finished_at=now,
+                lease_expires_at=None,
+                error=message,
+                error_code=error.code,
+                request_id=error.request_id,
+            )
+            outcome = Attempt.Outcome.FAILED
+        _log_attempt(job, started_at, clock, outcome, error.request_id, error)
+    log.info("job %s attempt %s: %s (%s)", job.pk, attempts, outcome, error.message)
+    return delay if retry else None
+
+
+def _log_attempt(job, started_at, clock, outcome, request_id, error=None) -> None:
+    Attempt.objects.update_or_create(
+        job=job,
+        number=job.attempts,
+        defaults={
+            "started_at": started_at,
+            "duration_ms": int((time.monotonic() - clock) * 1000),
+            "outcome": outcome,
+            "status_code": getattr(error, "status", None) if error else 200,
+            "request_id": request_id or "",
+            "error": error.message if error else "",
+        },
+    )
+
+
+def retry_delay(attempts: int, retry_after: float | None) -> float:
+    """Exponential backoff with jitter; the API's Retry-After wins when it asks for longer."""
+    backoff = min(settings.JOB_RETRY_MAX_DELAY, settings.JOB_RETRY_BASE_DELAY * 2 ** (attempts - 1))
+    backoff *= 0.75 + random.random() / 4
+    if retry_after is not None:
+        backoff = max(backoff, min(retry_after, settings.JOB_RETRY_MAX_DELAY))
+    return backoff

@@ -1,0 +1,227 @@
+"""Studio settings: one file, driven by environment variables.
+
+Every default runs on a fresh machine with nothing else installed: SQLite (WAL), a
+filesystem Celery broker under var/, media under var/media, and the offline stand-in image
+API when OPENAI_API_KEY is unset. Scale-out is a matter of setting DATABASE_URL,
+CELERY_BROKER_URL and the storage variables (see README).
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env(name: str, default: str = "") -> str:
+    """A variable's value; NAME_FILE, when set, names a file holding it (for secrets)."""
+    path = os.environ.get(f"{name}_FILE")
+    if path:
+        return Path(path).read_text().strip()
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    if value.lower() in ("true", "1", "yes"):
+        return True
+    if value.lower() in ("false", "0", "no"):
+        return False
+    raise ValueError(f"{name} must be true or false, not {value!r}")
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return default if value in (None, "") else int(value)
+
+
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return default if value in (None, "") else float(value)
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+DEBUG = env_bool("DJANGO_DEBUG", False)
+SECRET_KEY = env("DJANGO_SECRET_KEY") or "insecure-development-key-set-DJANGO_SECRET_KEY"
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+
+# Everything the studio writes at run time lives under one folder.
+VAR_DIR = Path(env("STUDIO_VAR_DIR") or BASE_DIR / "var")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "template_partials",
+    "gallery",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "studio.urls"
+WSGI_APPLICATION = "studio.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "builtins": ["template_partials.templatetags.partials"],
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "gallery.context_processors.studio",
+            ],
+        },
+    }
+]
+
+# SQLite in WAL mode with IMMEDIATE transactions: the web process and the worker write at
+# the same time, and IMMEDIATE makes a writer wait for the lock (up to `timeout`) instead of
+# failing with "database is locked" when it upgrades a read transaction.
+SQLITE_PATH = VAR_DIR / "studio.sqlite3"
+DATABASES = {
+    "default": dj_database_url.parse(
+        env("DATABASE_URL") or f"sqlite:///{SQLITE_PATH}", conn_max_age=0
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+CSRF_FAILURE_VIEW = "gallery.views.csrf_failure"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "gallery:create"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env("TZ") or "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_URL = "media/"
+MEDIA_ROOT = Path(env("STUDIO_MEDIA_ROOT") or VAR_DIR / "media")
+STORAGES = {
+    "default": {"BACKEND": "gallery.media.AtomicFileSystemStorage"},
+    # The container image collects static files at build time into hashed, compressed
+    # names (STUDIO_COLLECTED_STATIC=true); a checkout serves them from static/ directly.
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if env_bool("STUDIO_COLLECTED_STATIC", False)
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = not env_bool("STUDIO_COLLECTED_STATIC", False)
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# --- Celery -------------------------------------------------------------------------------
+# Default broker: kombu's filesystem transport under var/broker (no server needed). The
+# database is the source of truth for jobs; the broker only rings the doorbell.
+BROKER_DIR = VAR_DIR / "broker"
+CELERY_BROKER_URL = env("CELERY_BROKER_URL") or "filesystem://"
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(BROKER_DIR / "queue"),
+        "data_folder_out": str(BROKER_DIR / "queue"),
+        "processed_folder": str(BROKER_DIR / "processed"),
+        "store_processed": False,
+    }
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# --- The image API --------------------------------------------------------------------------
+# The key itself is never put into settings: gallery.images_api reads it from the
+# environment of the process that calls the API. Settings only know whether one is set.
+OPENAI_KEY_IS_SET = bool(env("OPENAI_API_KEY"))
+STANDIN_PORT = env_int("STUDIO_STANDIN_PORT", 8001)
+USING_STANDIN = not OPENAI_KEY_IS_SET
+OPENAI_BASE_URL = (
+    env("OPENAI_BASE_URL")
+    or ("https://api.openai.com/v1" if OPENAI_KEY_IS_SET else f"http://127.0.0.1:{STANDIN_PORT}/v1")
+).rstrip("/")
+# Generations take up to two minutes; high quality and multi-image edits longer.
+IMAGES_API_CONNECT_TIMEOUT = env_float("STUDIO_API_CONNECT_TIMEOUT", 10.0)
+IMAGES_API_READ_TIMEOUT = env_float("STUDIO_API_READ_TIMEOUT", 300.0)
+# Retries of transient API failures: attempts per job and the backoff schedule.
+JOB_MAX_ATTEMPTS = env_int("STUDIO_JOB_MAX_ATTEMPTS", 4)
+JOB_RETRY_BASE_DELAY = env_float("STUDIO_RETRY_BASE_DELAY", 2.0)
+JOB_RETRY_MAX_DELAY = env_float("STUDIO_RETRY_MAX_DELAY", 120.0)
+# A file of model definitions replaces the built-in registry (see gallery/registry.py).
+STUDIO_MODELS_FILE = env("STUDIO_MODELS_FILE")
+STUDIO_DEFAULT_MODEL = env("STUDIO_DEFAULT_MODEL") or "gpt-image-1"
+
+# --- C2PA provenance ----------------------------------------------------------------------
+TRUST_DIR = BASE_DIR / "gallery" / "trust"
+# Trust anchors: the official C2PA trust list shipped with the project, plus any PEM files
+# the operator lists in C2PA_TRUST_ANCHORS (comma-separated paths).
+C2PA_TRUST_ANCHOR_FILES = [TRUST_DIR / "C2PA-TRUST-LIST.pem"] + [
+    Path(p) for p in env_list("C2PA_TRUST_ANCHORS", [])
+]
+C2PA_TRUST_CONFIG_FILE = TRUST_DIR / "eku_oids.txt"
+# The studio's own signing credential (for images it changes). Unset: a development
+# credential is generated under var/c2pa-dev/ on first use and never leaves the machine.
+C2PA_SIGN_CERT_FILE = env("C2PA_SIGN_CERT_FILE")
+C2PA_SIGN_KEY_FILE = env("C2PA_SIGN_KEY_FILE")
+C2PA_SIGN_ALG = env("C2PA_SIGN_ALG") or "es256"
+C2PA_TSA_URL = env("C2PA_TSA_URL") or None
+C2PA_DEV_DIR = VAR_DIR / "c2pa-dev"
+
+# --- Uploads --------------------------------------------------------------------------------
+UPLOAD_MAX_BYTES = env_int("STUDIO_UPLOAD_MAX_BYTES", 50 * 1024 * 1024)
+UPLOAD_MAX_PIXELS = env_int("STUDIO_UPLOAD_MAX_PIXELS", 40_000_000)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 4 * 1024 * 1024
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("STUDIO_LOG_LEVEL") or "INFO"},
+    "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
+}

@@ -1,0 +1,72 @@
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_FIXTURES = ROOT.parent / "shared" / "fixtures"
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    """Every test stores files in its own folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def alice(django_user_model):
+    return django_user_model.objects.create_user("alice", password="alice-pass-phrase-1")
+
+
+@pytest.fixture
+def bob(django_user_model):
+    return django_user_model.objects.create_user("bob", password="bob-pass-phrase-1")
+
+
+@pytest.fixture
+def alice_client(client, alice):
+    client.force_login(alice)
+    return client
+
+
+@pytest.fixture(scope="session")
+def standin_server():
+    from gallery.standin.server import StandinServer
+
+    server = StandinServer(host="127.0.0.1", port=0, latency=0.0)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def standin(standin_server, settings):
+    """The real stand-in HTTP server, reset to a clean configuration, as the image API."""
+    settings.OPENAI_BASE_URL = standin_server.url
+    settings.JOB_RETRY_BASE_DELAY = 0.01
+    standin_server.configure(latency=0.0, faults=[], fault_rate=0.0, retired_models=[])
+    return standin_server
+
+
+def postgres_url() -> str | None:
+    """A fresh database on the local PostgreSQL, or None when none is running."""
+    if shutil.which("psql") is None:
+        return None
+    probe = subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-tAc", "select 1"],
+        capture_output=True,
+        text=True,
+    )
+    return "postgres://postgres@127.0.0.1:5432/" if probe.returncode == 0 else None
+
+
+def redis_url() -> str | None:
+    import redis
+
+    try:
+        redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        return None
+    return "redis://127.0.0.1:6379/"

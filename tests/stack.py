@@ -1,0 +1,188 @@
+"""Start the real studio in subprocesses for integration and browser tests: the stand-in
+image API, a Celery worker and the web server (gunicorn), on free ports, with their own
+var/ folder and, optionally, PostgreSQL and Redis."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Stack:
+    def __init__(
+        self,
+        var_dir: Path,
+        *,
+        database_url: str = "",
+        broker_url: str = "",
+        standin_latency: float = 0.0,
+        concurrency: int = 8,
+        extra_env: dict | None = None,
+    ):
+        self.var_dir = var_dir
+        self.web_port = free_port()
+        self.standin_port = free_port()
+        self.url = f"http://127.0.0.1:{self.web_port}"
+        self.standin_url = f"http://127.0.0.1:{self.standin_port}"
+        self.env = {
+            **{
+                k: v
+                for k, v in os.environ.items()
+                if k not in ("OPENAI_API_KEY", "OPENAI_BASE_URL")
+            },
+            "DJANGO_SETTINGS_MODULE": "studio.settings",
+            "STUDIO_VAR_DIR": str(var_dir),
+            "STUDIO_STANDIN_PORT": str(self.standin_port),
+            "DATABASE_URL": database_url,
+            "CELERY_BROKER_URL": broker_url,
+            "STUDIO_RETRY_BASE_DELAY": "0.2",
+            "STUDIO_RETRY_MAX_DELAY": "1",
+            "PYTHONUNBUFFERED": "1",
+            **(extra_env or {}),
+        }
+        self.standin_latency = standin_latency
+        self.concurrency = concurrency
+        self.processes: dict[str, subprocess.Popen] = {}
+        self.logs: dict[str, Path] = {}
+
+    def manage(
+        self, *args: str, check: bool = True, timeout: float = 120
+    ) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=check,
+        )
+
+    def _spawn(self, name: str, cmd: list[str]) -> None:
+        log = self.var_dir / f"{name}.log"
+        self.logs[name] = log
+        self.processes[name] = subprocess.Popen(
+            cmd,
+            cwd=ROOT,
+            env=self.env,
+            stdout=log.open("w"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def start(self) -> "Stack":
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        self.manage("migrate", "--noinput")
+        self._spawn(
+            "standin",
+            [
+                sys.executable,
+                "manage.py",
+                "standin_api",
+                "--port",
+                str(self.standin_port),
+                "--latency",
+                str(self.standin_latency),
+            ],
+        )
+        self.start_worker()
+        self._spawn(
+            "web",
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "studio.wsgi",
+                "--bind",
+                f"127.0.0.1:{self.web_port}",
+                "--worker-class",
+                "gthread",
+                "--threads",
+                "8",
+                "--workers",
+                "1",
+            ],
+        )
+        self.wait_until_healthy()
+        return self
+
+    def start_worker(self, name: str = "worker") -> None:
+        from gallery.management.commands.run_studio import worker_command
+
+        self._spawn(name, [*worker_command(self.concurrency), "--hostname", f"{name}@%h"])
+
+    def wait_until_healthy(self, timeout: float = 60) -> dict:
+        deadline = time.monotonic() + timeout
+        report: dict = {}
+        while time.monotonic() < deadline:
+            for name, process in self.processes.items():
+                if process.poll() is not None:
+                    raise RuntimeError(
+                        f"{name} exited early:\n{self.logs[name].read_text()[-3000:]}"
+                    )
+            try:
+                response = httpx.get(f"{self.url}/healthz", timeout=5)
+                report = response.json()
+                if report.get("ok"):
+                    return report
+            except (httpx.HTTPError, ValueError):
+                pass
+            time.sleep(0.3)
+        raise RuntimeError(f"studio not healthy after {timeout} s: {report}\n{self.tail()}")
+
+    def tail(self) -> str:
+        return "\n".join(
+            f"--- {name}\n{log.read_text()[-2000:]}"
+            for name, log in self.logs.items()
+            if log.exists()
+        )
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+class Browser:
+    """A signed-in httpx session against a running stack, the way a form-posting browser
+    without JavaScript would use it."""
+
+    def __init__(self, base_url: str):
+        self.client = httpx.Client(base_url=base_url, timeout=30, follow_redirects=True)
+
+    def csrf(self, path: str) -> str:
+        response = self.client.get(path)
+        response.raise_for_status()
+        return self.client.cookies["csrftoken"]
+
+    def signup(self, username: str, password: str = "a-long-pass-phrase-9") -> None:
+        token = self.csrf("/accounts/signup/")
+        response = self.client.post(
+            "/accounts/signup/",
+            data={
+                "username": username,
+                "password1": password,
+                "password2": password,
+                "csrfmiddlewaretoken": token,
+            },
+        )
+        response.raise_for_status()
+        assert "Sign out" in response.text, response.text[:2000]

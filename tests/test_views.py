@@ -1,0 +1,131 @@
+"""Pages and htmx partials: validation, queueing after commit, and what people see."""
+
+import pytest
+from django.urls import reverse
+
+from gallery.models import Job
+
+pytestmark = pytest.mark.django_db
+
+GOOD = {
+    "prompt": "a lighthouse at dawn",
+    "model": "gpt-image-1",
+    "n": "1",
+    "size": "1024x1024",
+    "quality": "low",
+    "background": "auto",
+    "output_format": "png",
+    "output_compression": "",
+    "moderation": "auto",
+}
+
+
+def post_create(client, django_capture_on_commit_callbacks, htmx=True, **changes):
+    headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = client.post(reverse("gallery:create"), {**GOOD, **changes}, **headers)
+    return response, callbacks
+
+
+def test_pages_need_a_login(client):
+    for name in ("gallery:gallery", "gallery:create"):
+        response = client.get(reverse(name))
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
+
+
+def test_signup_logs_the_person_in(client):
+    response = client.post(
+        reverse("signup"),
+        {"username": "carol", "password1": "a-long-pass-phrase-9", "password2": "a-long-pass-phrase-9"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert b"Sign out" in response.content
+    assert b'<label for="id_prompt">Prompt</label>' in response.content
+
+
+def test_create_page_shows_the_form_with_accessible_names(alice_client):
+    page = alice_client.get(reverse("gallery:create")).content.decode()
+    assert '<label for="id_prompt">Prompt</label>' in page
+    assert ">Generate</button>" in page
+    assert "Offline mode" in page  # no key in the test environment: the stand-in banner
+
+
+def test_valid_form_queues_one_job_after_commit(alice_client, alice, django_capture_on_commit_callbacks):
+    response, callbacks = post_create(alice_client, django_capture_on_commit_callbacks)
+    assert response.status_code == 200
+    job = Job.objects.get()
+    assert job.owner == alice and job.status == Job.Status.QUEUED
+    assert job.params == {"n": 1, "size": "1024x1024", "quality": "low", "background": "auto",
+                          "output_format": "png", "moderation": "auto"}
+    assert len(callbacks) == 1  # the enqueue waits for the commit
+    html = response.content.decode()
+    assert f'id="job-{job.pk}"' in html and 'hx-trigger="every 1s"' in html
+
+
+def test_without_htmx_the_form_redirects_to_the_job(alice_client, django_capture_on_commit_callbacks):
+    response, _ = post_create(alice_client, django_capture_on_commit_callbacks, htmx=False)
+    job = Job.objects.get()
+    assert response.status_code == 302 and response["Location"] == job.get_absolute_url()
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"prompt": "   "}, "Write a prompt"),
+        ({"prompt": "x" * 32001}, "at most 32000 characters"),
+        ({"size": "1792x1024"}, "is not a size GPT Image 1 supports"),
+        ({"model": "gpt-image-2", "background": "transparent"}, "is not a background GPT Image 2 supports"),
+        ({"quality": "hd"}, "is not a quality"),
+        ({"n": "11"}, "At most 10 images"),
+        ({"n": "0"}, "at least 1 image"),
+        ({"model": "dall-e-9"}, "Select a valid choice"),
+        ({"background": "transparent", "output_format": "jpeg"}, "transparent background needs PNG or WebP"),
+        ({"output_compression": "101", "output_format": "jpeg"}, "less than or equal to 100"),
+    ],
+)
+def test_bad_input_gets_a_message_and_queues_nothing(
+    alice_client, django_capture_on_commit_callbacks, changes, message
+):
+    response, callbacks = post_create(alice_client, django_capture_on_commit_callbacks, **changes)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not Job.objects.exists() and not callbacks
+
+
+def test_plain_post_with_bad_input_answers_400_not_500(alice_client, django_capture_on_commit_callbacks):
+    response, _ = post_create(alice_client, django_capture_on_commit_callbacks, htmx=False, n="99")
+    assert response.status_code == 400
+    assert not Job.objects.exists()
+
+
+def test_missing_csrf_token_is_refused_clearly(alice):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(alice)
+    response = client.post(reverse("gallery:create"), GOOD)
+    assert response.status_code == 403
+    assert b"reload the page" in response.content
+    assert not Job.objects.exists()
+
+
+def test_changing_the_model_offers_only_its_options(alice_client):
+    response = alice_client.get(
+        reverse("gallery:create"), {"model": "gpt-image-2", "prompt": "kept"},
+        HTTP_HX_REQUEST="true", HTTP_HX_TARGET="generate-form",
+    )
+    html = response.content.decode()
+    assert 'value="transparent"' not in html
+    assert "kept" in html  # the prompt survives the swap
+    html = alice_client.get(reverse("gallery:create"), {"model": "gpt-image-1"}).content.decode()
+    assert 'value="transparent"' in html
+
+
+def test_healthz_reports_each_part_as_json(client, standin):
+    report = client.get(reverse("healthz")).json()
+    assert set(report) >= {"ok", "database", "broker", "worker", "api"}
+    assert report["database"]["ok"] and report["api"]["ok"]
+    assert report["worker"]["ok"] is False  # no worker runs in unit tests
+    assert "OPENAI_API_KEY" not in str(report)
