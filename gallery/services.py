@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from . import images_api, media, provenance, registry
@@ -198,3 +199,25 @@ def retry_delay(attempts: int, retry_after: float | None) -> float:
     if retry_after is not None:
         backoff = max(backoff, min(retry_after, settings.JOB_RETRY_MAX_DELAY))
     return backoff
+
+
+DOORBELL_GRACE = timedelta(seconds=30)
+
+
+def jobs_needing_a_doorbell(*, limit: int = 500) -> list[int]:
+    """Ids of jobs whose broker message may have been lost, so they need to be sent again.
+
+    The database, not the broker, is the source of truth: a broker that restarts empty, a
+    retry countdown held by a worker that died, or a crash between commit and enqueue all
+    leave a job queued with nobody coming for it. Running jobs whose lease ran out (their
+    worker was killed) go back to the queue first. Sending a job twice is harmless: only
+    one claim can win."""
+    now = timezone.now()
+    Job.objects.filter(status=Job.Status.RUNNING, lease_expires_at__lt=now).update(
+        status=Job.Status.QUEUED, lease_expires_at=None, next_attempt_at=None
+    )
+    overdue = now - DOORBELL_GRACE
+    stale = Job.objects.filter(status=Job.Status.QUEUED).filter(
+        Q(next_attempt_at__isnull=True, created_at__lt=overdue) | Q(next_attempt_at__lt=overdue)
+    )
+    return list(stale.order_by("created_at").values_list("pk", flat=True)[:limit])

@@ -10,5 +10,20 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studio.settings")
 
 app = Celery("studio")
 app.config_from_object("django.conf:settings", namespace="CELERY")
+
+
+def _make_filesystem_broker_folders() -> None:
+    """kombu's filesystem transport expects its folders to exist."""
+    from django.conf import settings
+
+    options = getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", {})
+    for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+        if key in options:
+            os.makedirs(options[key], exist_ok=True)
+
+
+app.on_after_configure.connect(
+    lambda sender, **kwargs: _make_filesystem_broker_folders(), weak=False
+)
 app.autodiscover_tasks()
 app.steps["worker"].add(Heartbeat)

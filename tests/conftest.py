@@ -70,3 +70,12 @@ def redis_url() -> str | None:
     except redis.RedisError:
         return None
     return "redis://127.0.0.1:6379/"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Make each phase's report available to fixtures (browser tests save a screenshot
+    when the test body failed)."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)
