@@ -1,0 +1,563 @@
+"""The request rules of the Images API for the GPT image models, and the token counts of a reply.
+
+Messages, `param` and `code` values copy what OpenAI sends where it is known (shared notes §2,
+§3, §6.2, §10); where OpenAI's wording is not known (file and mask problems, gpt-image-2 sizes)
+the message is the stand-in's own and says what is wrong.
+"""
+
+import base64
+import binascii
+import io
+import math
+import re
+from dataclasses import dataclass, field
+
+from PIL import Image
+
+GPT_IMAGE_2 = {"gpt-image-2", "gpt-image-2-2026-04-21"}
+MODELS = {"gpt-image-1", "gpt-image-1-mini", "gpt-image-1.5", "chatgpt-image-latest"} | GPT_IMAGE_2
+WITHOUT_INPUT_FIDELITY = {"gpt-image-1-mini"} | GPT_IMAGE_2
+WITHOUT_TRANSPARENCY = GPT_IMAGE_2
+
+# The endpoints' documented defaults when `model` is absent: generations fall back to dall-e-2
+# (retired, so the reply is model_not_found, which is what a client that forgets `model` gets).
+DEFAULT_MODEL = {"generation": "dall-e-2", "edit": "gpt-image-1.5"}
+
+SIZES = ["1024x1024", "1024x1536", "1536x1024", "auto"]
+QUALITIES = ["low", "medium", "high", "auto"]
+BACKGROUNDS = ["transparent", "opaque", "auto"]
+OUTPUT_FORMATS = ["png", "jpeg", "webp"]
+MODERATIONS = ["low", "auto"]
+INPUT_FIDELITIES = ["high", "low"]
+
+MAX_PROMPT = 32000
+MAX_INPUT_IMAGES = 16
+MAX_FILE_BYTES = 50 * 1024 * 1024
+INPUT_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
+
+COMMON_FIELDS = {
+    "prompt",
+    "model",
+    "n",
+    "size",
+    "quality",
+    "background",
+    "output_format",
+    "output_compression",
+    "stream",
+    "partial_images",
+    "user",
+}
+GENERATION_FIELDS = COMMON_FIELDS | {"moderation"}
+EDIT_FORM_FIELDS = COMMON_FIELDS | {"input_fidelity"}  # multipart has no `moderation`
+EDIT_JSON_FIELDS = COMMON_FIELDS | {"input_fidelity", "moderation", "images", "mask"}
+IMAGE_PARTS = {"image", "image[]"}
+
+# Output image tokens per image for the models before gpt-image-2 (notes §7.1).
+OUTPUT_TOKENS = {
+    "low": {"1024x1024": 272, "1024x1536": 408, "1536x1024": 400},
+    "medium": {"1024x1024": 1056, "1024x1536": 1584, "1536x1024": 1568},
+    "high": {"1024x1024": 4160, "1024x1536": 6240, "1536x1024": 6208},
+}
+PARTIAL_IMAGE_TOKENS = 100
+
+
+class ApiError(Exception):
+    """An error reply in OpenAI's envelope."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        type: str = "invalid_request_error",
+        param: str | None = None,
+        code: str | None = None,
+        extra: dict | None = None,
+        headers: dict | None = None,
+    ):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.type = type
+        self.param = param
+        self.code = code
+        self.extra = extra or {}
+        self.headers = headers or {}
+
+    def body(self) -> dict:
+        error = {"message": self.message, "type": self.type, "param": self.param, "code": self.code}
+        return {"error": error | self.extra}
+
+
+def model_not_found(model: str) -> ApiError:
+    return ApiError(
+        404,
+        f"The model `{model}` does not exist or you do not have access to it.",
+        code="model_not_found",
+    )
+
+
+@dataclass
+class InputFile:
+    field: str
+    filename: str | None
+    content_type: str | None
+    data: bytes
+
+
+@dataclass
+class ImageRequest:
+    """A validated request; `size`, `quality` and `background` keep the requested values
+    (streaming events echo them), `width`/`height` are the resolved output size."""
+
+    kind: str  # "generation" or "edit"
+    model: str
+    prompt: str
+    n: int = 1
+    size: str = "auto"
+    quality: str = "auto"
+    background: str = "auto"
+    output_format: str = "png"
+    output_compression: int = 100
+    moderation: str = "auto"
+    input_fidelity: str = "low"
+    stream: bool = False
+    partial_images: int = 0
+    images: list[Image.Image] = field(default_factory=list)
+    image_bytes: list[bytes] = field(default_factory=list)
+    mask: Image.Image | None = None
+    width: int = 1024
+    height: int = 1024
+
+    @property
+    def resolved_size(self) -> str:
+        return f"{self.width}x{self.height}"
+
+    @property
+    def resolved_quality(self) -> str:
+        return "medium" if self.quality == "auto" else self.quality
+
+    @property
+    def resolved_background(self) -> str:
+        return "transparent" if self.background == "transparent" else "opaque"
+
+
+def validate(
+    kind: str, fields: dict, files: list[InputFile], *, from_form: bool, retired
+) -> ImageRequest:
+    """Check a request's fields (JSON values, or strings from a form) and files.
+
+    Raises ApiError for the first problem found, in the order OpenAI appears to check: unknown
+    fields, the model, then each value.
+    """
+    allowed = GENERATION_FIELDS if kind == "generation" else EDIT_JSON_FIELDS
+    if from_form:
+        allowed = EDIT_FORM_FIELDS
+    for name in fields:
+        if name not in allowed:
+            raise ApiError(
+                400, f"Unknown parameter: '{name}'.", param=name, code="unknown_parameter"
+            )
+    if from_form:
+        # Empty form values are how the SDK sends None: treat them as absent.
+        fields = {name: value for name, value in fields.items() if value != "" or name == "prompt"}
+    reader = _Fields(fields, from_form)
+
+    model = reader.string("model") or DEFAULT_MODEL[kind]
+    if model not in MODELS or model in retired:
+        raise model_not_found(model)
+
+    request = ImageRequest(kind=kind, model=model, prompt=_prompt(reader))
+    request.n = reader.integer("n", 1, 1, 10)
+    request.quality = reader.choice("quality", QUALITIES, "auto")
+    request.background = reader.choice("background", BACKGROUNDS, "auto")
+    request.output_format = reader.choice("output_format", OUTPUT_FORMATS, "png")
+    request.output_compression = reader.integer("output_compression", 100, 0, 100)
+    request.moderation = reader.choice("moderation", MODERATIONS, "auto")
+    request.stream = reader.boolean("stream", False)
+    request.partial_images = reader.integer("partial_images", 0, 0, 3)
+    reader.string("user")
+    if "input_fidelity" in fields and model in WITHOUT_INPUT_FIDELITY:
+        raise ApiError(
+            400,
+            "Unsupported parameter: 'input_fidelity' is not supported with this model.",
+            param="input_fidelity",
+            code="unsupported_parameter",
+        )
+    request.input_fidelity = reader.choice("input_fidelity", INPUT_FIDELITIES, "low")
+    if request.background == "transparent":
+        if model in WITHOUT_TRANSPARENCY:
+            raise ApiError(
+                400,
+                "Unsupported value: 'background' does not support 'transparent' with this model.",
+                param="background",
+                code="unsupported_value",
+            )
+        if request.output_format == "jpeg":
+            raise ApiError(
+                400,
+                "Invalid value: 'transparent'. A transparent background requires "
+                "output_format 'png' or 'webp'.",
+                param="background",
+                code="invalid_value",
+            )
+
+    if kind == "edit":
+        if from_form:
+            images = [f for f in files if f.field in IMAGE_PARTS]
+            masks = [f for f in files if f.field == "mask"]
+        else:
+            images, masks = _json_images(fields)
+        request.image_bytes = [f.data for f in images]
+        request.images = _input_images(images, fields, from_form)
+        request.mask = _mask(masks, request.images[0])
+
+    request.size = reader.string("size") or "auto"
+    request.width, request.height = _resolve_size(request)
+    return request
+
+
+def _prompt(reader: "_Fields") -> str:
+    prompt = reader.string("prompt")
+    if prompt is None:
+        raise ApiError(
+            400,
+            "Missing required parameter: 'prompt'.",
+            param="prompt",
+            code="missing_required_parameter",
+        )
+    if prompt == "":
+        raise ApiError(
+            400,
+            "Invalid 'prompt': empty string. Expected a string with minimum length 1, "
+            "but got an empty string instead.",
+            param="prompt",
+            code="empty_string",
+        )
+    if len(prompt) > MAX_PROMPT:
+        raise ApiError(
+            400,
+            f"Invalid 'prompt': string too long. Expected a string with maximum length "
+            f"{MAX_PROMPT}, but got a string with length {len(prompt)} instead.",
+            param="prompt",
+            code="string_above_max_length",
+        )
+    return prompt
+
+
+def _resolve_size(request: ImageRequest) -> tuple[int, int]:
+    size = request.size
+    if size == "auto":
+        if request.kind == "edit":
+            return _nearest_standard_size(*request.images[0].size)
+        return 1024, 1024
+    if size in SIZES:
+        width, height = size.split("x")
+        return int(width), int(height)
+    if request.model in GPT_IMAGE_2:
+        parsed = _free_size(size)
+        if parsed:
+            return parsed
+        raise ApiError(
+            400,
+            f"Invalid value: '{size}'. Sizes for {request.model} are 'auto' or WIDTHxHEIGHT "
+            "with both edges multiples of 16 and at most 3840 px, an aspect ratio between 1:3 "
+            "and 3:1, and 655,360 to 8,294,400 pixels in total.",
+            param="size",
+            code="invalid_value",
+        )
+    raise ApiError(
+        400,
+        f"Invalid value: '{size}'. Supported values are: {_listing(SIZES)}.",
+        param="size",
+        code="invalid_value",
+    )
+
+
+def _free_size(size: str) -> tuple[int, int] | None:
+    """gpt-image-2's rules for arbitrary sizes (spec `size` description, notes §2.1)."""
+    match = re.fullmatch(r"(\d{2,5})x(\d{2,5})", size)
+    if not match:
+        return None
+    width, height = int(match[1]), int(match[2])
+    fits = (
+        width % 16 == 0
+        and height % 16 == 0
+        and max(width, height) <= 3840
+        and max(width, height) <= 3 * min(width, height)
+        and 655_360 <= width * height <= 8_294_400
+    )
+    return (width, height) if fits else None
+
+
+def _nearest_standard_size(width: int, height: int) -> tuple[int, int]:
+    """The standard size whose aspect ratio is closest (on a log scale) to the input's."""
+    ratio = math.log(width / height)
+    candidates = [(1024, 1024), (1536, 1024), (1024, 1536)]
+    return min(candidates, key=lambda size: abs(math.log(size[0] / size[1]) - ratio))
+
+
+def _input_images(files: list[InputFile], fields: dict, from_form: bool) -> list[Image.Image]:
+    if not files:
+        if from_form and "image" in fields:
+            raise ApiError(
+                400,
+                "Invalid type for 'image': expected a file, but got a string instead.",
+                param="image",
+                code="invalid_type",
+            )
+        raise ApiError(
+            400,
+            "Missing required parameter: 'image'.",
+            param="image",
+            code="missing_required_parameter",
+        )
+    if len(files) > MAX_INPUT_IMAGES:
+        raise ApiError(
+            400,
+            f"Invalid 'image': array too long. Expected an array with maximum length "
+            f"{MAX_INPUT_IMAGES}, but got an array with length {len(files)} instead.",
+            param="image",
+            code="array_above_max_length",
+        )
+    return [_decoded(f, "image") for f in files]
+
+
+def _mask(masks: list[InputFile], first: Image.Image) -> Image.Image | None:
+    if not masks:
+        return None
+    if len(masks) > 1:
+        raise ApiError(400, "Only one 'mask' may be sent.", param="mask", code="invalid_value")
+    mask = _decoded(masks[0], "mask")
+    has_alpha = mask.mode in ("RGBA", "LA", "PA") or "transparency" in mask.info
+    if mask.format != "PNG" or not has_alpha:
+        raise ApiError(
+            400,
+            "Invalid 'mask': the mask must be a PNG image with an alpha channel "
+            f"(got {mask.format} {mask.mode}).",
+            param="mask",
+            code="invalid_value",
+        )
+    if mask.size != first.size:
+        raise ApiError(
+            400,
+            "Invalid 'mask': the mask and the first image must have the same dimensions "
+            f"(mask {mask.width}x{mask.height}, image {first.width}x{first.height}).",
+            param="mask",
+            code="invalid_value",
+        )
+    return mask
+
+
+def _decoded(upload: InputFile, param: str) -> Image.Image:
+    """Open an uploaded file with Pillow, judging its format by content, not by name."""
+    name = upload.filename or param
+    if len(upload.data) >= MAX_FILE_BYTES:
+        raise ApiError(
+            400,
+            f"Invalid file '{name}': files must be smaller than 50 MB "
+            f"(got {len(upload.data)} bytes).",
+            param=param,
+            code="file_too_large",
+        )
+    try:
+        image = Image.open(io.BytesIO(upload.data))
+        image.load()
+    except Exception as exc:  # Pillow raises many types for broken input
+        raise ApiError(
+            400,
+            f"Invalid file '{name}': the file could not be read as an image.",
+            param=param,
+            code="invalid_image",
+        ) from exc
+    if image.format not in INPUT_FORMATS:
+        mime = Image.MIME.get(image.format or "", "application/octet-stream")
+        raise ApiError(
+            400,
+            f"Invalid file '{name}': unsupported mimetype ('{mime}'). Supported file formats "
+            "are 'image/jpeg', 'image/png', and 'image/webp'.",
+            param=param,
+            code="invalid_image_format",
+        )
+    return image
+
+
+def _json_images(fields: dict) -> tuple[list[InputFile], list[InputFile]]:
+    """The JSON variant of edits (notes §3.6): image references as base64 `data:` URLs. The
+    stand-in has no Files API and no internet, so `file_id` and http(s) URLs are refused."""
+    refs = fields.get("images")
+    if refs is None:
+        raise ApiError(
+            400,
+            "Missing required parameter: 'images'.",
+            param="images",
+            code="missing_required_parameter",
+        )
+    if not isinstance(refs, list):
+        raise _invalid_type("images", "an array", refs)
+    images = [_data_url(ref, f"images[{i}]") for i, ref in enumerate(refs)]
+    mask = fields.get("mask")
+    return images, ([_data_url(mask, "mask")] if mask is not None else [])
+
+
+def _data_url(ref, param: str) -> InputFile:
+    if not isinstance(ref, dict) or set(ref) - {"image_url", "file_id"} or len(ref) != 1:
+        raise ApiError(
+            400,
+            f"Invalid '{param}': expected an object with exactly one of 'image_url' or 'file_id'.",
+            param=param,
+            code="invalid_value",
+        )
+    url = ref.get("image_url")
+    match = re.fullmatch(r"data:([\w/+.-]+);base64,(.*)", url or "", re.DOTALL)
+    if not match:
+        raise ApiError(
+            400,
+            f"Invalid '{param}': the stand-in accepts only base64 data: URLs.",
+            param=param,
+            code="invalid_value",
+        )
+    try:
+        data = base64.b64decode(match[2], validate=True)
+    except binascii.Error as exc:
+        raise ApiError(
+            400, f"Invalid '{param}': bad base64 data.", param=param, code="invalid_value"
+        ) from exc
+    return InputFile(param, None, match[1], data)
+
+
+class _Fields:
+    """Typed access to request fields, absent or null meaning "use the default"."""
+
+    def __init__(self, fields: dict, from_form: bool):
+        self.fields = fields
+        self.from_form = from_form
+
+    def string(self, name: str) -> str | None:
+        value = self.fields.get(name)
+        if value is not None and not isinstance(value, str):
+            raise _invalid_type(name, "a string", value)
+        return value
+
+    def choice(self, name: str, choices: list[str], default: str) -> str:
+        value = self.string(name)
+        if value is None:
+            return default
+        if value not in choices:
+            raise ApiError(
+                400,
+                f"Invalid value: '{value}'. Supported values are: {_listing(choices)}.",
+                param=name,
+                code="invalid_value",
+            )
+        return value
+
+    def integer(self, name: str, default: int, low: int, high: int) -> int:
+        value = self.fields.get(name)
+        if value is None:
+            return default
+        if self.from_form and isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _invalid_type(name, "an integer", value)
+        if value < low:
+            raise ApiError(
+                400,
+                f"Invalid '{name}': integer below minimum value. Expected a value >= {low}, "
+                f"but got {value} instead.",
+                param=name,
+                code="integer_below_min_value",
+            )
+        if value > high:
+            raise ApiError(
+                400,
+                f"Invalid '{name}': integer above maximum value. Expected a value <= {high}, "
+                f"but got {value} instead.",
+                param=name,
+                code="integer_above_max_value",
+            )
+        return value
+
+    def boolean(self, name: str, default: bool) -> bool:
+        value = self.fields.get(name)
+        if value is None:
+            return default
+        if self.from_form and isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        if not isinstance(value, bool):
+            raise _invalid_type(name, "a boolean", value)
+        return value
+
+
+def _invalid_type(name: str, expected: str, value) -> ApiError:
+    got = {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a decimal",
+        str: "a string",
+        list: "an array",
+        dict: "an object",
+    }.get(type(value), "an unsupported value")
+    return ApiError(
+        400,
+        f"Invalid type for '{name}': expected {expected}, but got {got} instead.",
+        param=name,
+        code="invalid_type",
+    )
+
+
+def _listing(values: list[str]) -> str:
+    """'a', 'b', and 'c' - the way OpenAI lists supported values."""
+    quoted = [f"'{v}'" for v in values]
+    if len(quoted) <= 2:
+        return " and ".join(quoted)
+    return ", ".join(quoted[:-1]) + ", and " + quoted[-1]
+
+
+# --- Usage ------------------------------------------------------------------------------
+
+
+def text_tokens(prompt: str) -> int:
+    """A deterministic stand-in for a tokenizer: about 1.3 tokens per word."""
+    return max(1, round(len(prompt.split()) * 1.3))
+
+
+def image_input_tokens(width: int, height: int, fidelity: str) -> int:
+    """Tokens for one input image, by the vision-style tiling rule: fit within 2048x2048, scale
+    the short side to 512 px (input_fidelity low) or 1024 px (high), then 85 base tokens plus
+    65 per 512 px tile. A 1024x1024 input costs 150 tokens at low fidelity, 345 at high."""
+    scale = min(1.0, 2048 / max(width, height))
+    short_side = 1024 if fidelity == "high" else 512
+    scale *= short_side / (min(width, height) * scale)
+    tiles = math.ceil(width * scale / 512) * math.ceil(height * scale / 512)
+    return 85 + 65 * tiles
+
+
+def output_tokens(quality: str, width: int, height: int) -> int:
+    """Output image tokens for one image: the §7.1 table, and for other sizes (gpt-image-2)
+    the 1024x1024 figure scaled by pixel count."""
+    table = OUTPUT_TOKENS["medium" if quality == "auto" else quality]
+    size = f"{width}x{height}"
+    if size in table:
+        return table[size]
+    return round(table["1024x1024"] * width * height / (1024 * 1024))
+
+
+def usage(request: ImageRequest, *, images: int, partials: int, with_input: bool = True) -> dict:
+    """The `usage` object for `images` output images (and `partials` streamed previews)."""
+    text = text_tokens(request.prompt) if with_input else 0
+    image_in = 0
+    if with_input:
+        image_in = sum(
+            image_input_tokens(im.width, im.height, request.input_fidelity) for im in request.images
+        )
+    output = images * output_tokens(request.quality, request.width, request.height)
+    output += partials * PARTIAL_IMAGE_TOKENS
+    return {
+        "input_tokens": text + image_in,
+        "input_tokens_details": {"text_tokens": text, "image_tokens": image_in},
+        "output_tokens": output,
+        "output_tokens_details": {"image_tokens": output, "text_tokens": 0},
+        "total_tokens": text + image_in + output,
+    }
