@@ -28,6 +28,7 @@ class Stack:
         database_url: str = "",
         broker_url: str = "",
         standin_latency: float = 0.0,
+        standin_args: tuple[str, ...] = (),
         concurrency: int = 8,
         extra_env: dict | None = None,
     ):
@@ -53,6 +54,7 @@ class Stack:
             **(extra_env or {}),
         }
         self.standin_latency = standin_latency
+        self.standin_args = standin_args
         self.concurrency = concurrency
         self.processes: dict[str, subprocess.Popen] = {}
         self.logs: dict[str, Path] = {}
@@ -95,6 +97,7 @@ class Stack:
                 str(self.standin_port),
                 "--latency",
                 str(self.standin_latency),
+                *self.standin_args,
             ],
         )
         self.start_worker()
