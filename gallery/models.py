@@ -203,12 +203,12 @@ class Attempt(models.Model):
 
     class Meta:
         ordering = ["job", "number"]
-
-    def __str__(self) -> str:
-        return f"Job {self.job_id} attempt {self.number}"
         constraints = [
             models.UniqueConstraint(fields=["job", "number"], name="one_attempt_per_number")
         ]
+
+    def __str__(self) -> str:
+        return f"Job {self.job_id} attempt {self.number}"
 
 
 class WorkerHeartbeat(models.Model):

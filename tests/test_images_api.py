@@ -45,13 +45,22 @@ def test_minimal_launch_era_response_parses(api):
 
 def test_unknown_keys_and_gateway_usage_are_tolerated(api):
     data = png_bytes()
-    usage = {"input_tokens": 10, "output_tokens": 4160, "total_tokens": 4170,
-             "prompt_tokens": 0, "claude_cache_creation_5_m_tokens": 0,
-             "input_tokens_details": {"text_tokens": 10, "cached_tokens_details": {}}}
+    usage = {
+        "input_tokens": 10,
+        "output_tokens": 4160,
+        "total_tokens": 4170,
+        "prompt_tokens": 0,
+        "claude_cache_creation_5_m_tokens": 0,
+        "input_tokens_details": {"text_tokens": 10, "cached_tokens_details": {}},
+    }
     api.post("/images/generations").respond(
         200,
-        json={"usage": usage, "created": 1, "extra": {"x": 1},
-              "data": [{"b64_json": base64.b64encode(data).decode(), "new_field": True}]},
+        json={
+            "usage": usage,
+            "created": 1,
+            "extra": {"x": 1},
+            "data": [{"b64_json": base64.b64encode(data).decode(), "new_field": True}],
+        },
         headers={"x-request-id": "req_abc"},
     )
     result = generate()
@@ -62,7 +71,9 @@ def test_unknown_keys_and_gateway_usage_are_tolerated(api):
 
 def test_url_responses_are_downloaded(api):
     data = png_bytes()
-    api.post("/images/generations").respond(200, json={"created": 1, "data": [{"url": f"{BASE}/f.png"}]})
+    api.post("/images/generations").respond(
+        200, json={"created": 1, "data": [{"url": f"{BASE}/f.png"}]}
+    )
     api.get("/f.png").respond(200, content=data)
     assert generate().images == [data]
 
@@ -76,19 +87,45 @@ def test_request_body_never_carries_response_format(api):
     sent = json.loads(route.calls.last.request.content)
     assert "response_format" not in sent
     assert sent["model"] == "gpt-image-1" and sent["size"] == "1024x1024"
-    assert route.calls.last.request.headers["authorization"] == "Bearer sk-test-secret-key-1234567890"
+    assert (
+        route.calls.last.request.headers["authorization"] == "Bearer sk-test-secret-key-1234567890"
+    )
 
 
 @pytest.mark.parametrize(
     ("response", "kind", "words"),
     [
-        (httpx.Response(200, html="<!doctype html><html>Cloudflare</html>"), images_api.PermanentError, "HTML page"),
-        (httpx.Response(200, text='{"created": 1, "data": [{"b64_json": "iVBO'), images_api.TransientError, "cut off"),
-        (httpx.Response(200, json={"created": 1, "data": [{"b64_json": "bm90IGFuIGltYWdl"}]}), images_api.TransientError, "does not decode"),
-        (httpx.Response(200, json={"created": 1, "data": [{"b64_json": "***"}]}), images_api.TransientError, "base64"),
+        (
+            httpx.Response(200, html="<!doctype html><html>Cloudflare</html>"),
+            images_api.PermanentError,
+            "HTML page",
+        ),
+        (
+            httpx.Response(200, text='{"created": 1, "data": [{"b64_json": "iVBO'),
+            images_api.TransientError,
+            "cut off",
+        ),
+        (
+            httpx.Response(200, json={"created": 1, "data": [{"b64_json": "bm90IGFuIGltYWdl"}]}),
+            images_api.TransientError,
+            "does not decode",
+        ),
+        (
+            httpx.Response(200, json={"created": 1, "data": [{"b64_json": "***"}]}),
+            images_api.TransientError,
+            "base64",
+        ),
         (httpx.Response(200, json={"created": 1}), images_api.TransientError, "no images"),
-        (httpx.Response(524, html="<html>A timeout occurred</html>"), images_api.TransientError, "HTTP 524"),
-        (httpx.Response(301, headers={"location": "https://elsewhere.test/"}), images_api.PermanentError, "OPENAI_BASE_URL"),
+        (
+            httpx.Response(524, html="<html>A timeout occurred</html>"),
+            images_api.TransientError,
+            "HTTP 524",
+        ),
+        (
+            httpx.Response(301, headers={"location": "https://elsewhere.test/"}),
+            images_api.PermanentError,
+            "OPENAI_BASE_URL",
+        ),
     ],
 )
 def test_odd_responses_map_to_readable_errors(api, response, kind, words):
@@ -101,7 +138,14 @@ def test_odd_responses_map_to_readable_errors(api, response, kind, words):
 def test_rate_limit_is_transient_and_honours_retry_after_ms(api):
     api.post("/images/generations").respond(
         429,
-        json={"error": {"message": "Rate limit reached", "type": "requests", "param": None, "code": "rate_limit_exceeded"}},
+        json={
+            "error": {
+                "message": "Rate limit reached",
+                "type": "requests",
+                "param": None,
+                "code": "rate_limit_exceeded",
+            }
+        },
         headers={"retry-after-ms": "1500", "retry-after": "2"},
     )
     with pytest.raises(images_api.TransientError) as caught:
@@ -112,7 +156,15 @@ def test_rate_limit_is_transient_and_honours_retry_after_ms(api):
 
 def test_quota_exhaustion_is_permanent(api):
     api.post("/images/generations").respond(
-        429, json={"error": {"message": "You exceeded your current quota", "type": "insufficient_quota", "param": None, "code": "insufficient_quota"}}
+        429,
+        json={
+            "error": {
+                "message": "You exceeded your current quota",
+                "type": "insufficient_quota",
+                "param": None,
+                "code": "insufficient_quota",
+            }
+        },
     )
     with pytest.raises(images_api.PermanentError, match="out of credit"):
         generate()
@@ -120,7 +172,15 @@ def test_quota_exhaustion_is_permanent(api):
 
 def test_comet_malformed_request_500_is_permanent(api):
     api.post("/images/generations").respond(
-        500, json={"error": {"message": "bad field (request id: 2025X)", "type": "comet_api_error", "param": "", "code": "invalid_request"}}
+        500,
+        json={
+            "error": {
+                "message": "bad field (request id: 2025X)",
+                "type": "comet_api_error",
+                "param": "",
+                "code": "invalid_request",
+            }
+        },
     )
     with pytest.raises(images_api.PermanentError, match="request id: 2025X"):
         generate()
@@ -128,16 +188,34 @@ def test_comet_malformed_request_500_is_permanent(api):
 
 def test_model_not_found_names_the_configured_models(api):
     api.post("/images/generations").respond(
-        404, json={"error": {"message": "The model `gpt-image-1` does not exist", "type": "invalid_request_error", "param": None, "code": "model_not_found"}}
+        404,
+        json={
+            "error": {
+                "message": "The model `gpt-image-1` does not exist",
+                "type": "invalid_request_error",
+                "param": None,
+                "code": "model_not_found",
+            }
+        },
     )
     with pytest.raises(images_api.PermanentError) as caught:
         generate()
-    assert "gpt-image-1.5" in caught.value.message and "STUDIO_DEFAULT_MODEL" in caught.value.message
+    assert (
+        "gpt-image-1.5" in caught.value.message and "STUDIO_DEFAULT_MODEL" in caught.value.message
+    )
 
 
 def test_the_key_never_appears_in_error_messages(api):
     api.post("/images/generations").respond(
-        401, json={"error": {"message": "Incorrect API key provided: sk-test-secret-key-1234567890.", "type": "invalid_request_error", "param": None, "code": "invalid_api_key"}}
+        401,
+        json={
+            "error": {
+                "message": "Incorrect API key provided: sk-test-secret-key-1234567890.",
+                "type": "invalid_request_error",
+                "param": None,
+                "code": "invalid_api_key",
+            }
+        },
     )
     with pytest.raises(images_api.PermanentError) as caught:
         generate()

@@ -30,8 +30,9 @@ def stack(request, tmp_path_factory):
         subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", database], check=True)
         database_url = f"{pg}{database}"
         broker_url = f"{rd}{secrets.choice(range(1, 16))}"
-    running = Stack(tmp_path_factory.mktemp(request.param), database_url=database_url,
-                    broker_url=broker_url)
+    running = Stack(
+        tmp_path_factory.mktemp(request.param), database_url=database_url, broker_url=broker_url
+    )
     try:
         yield running.start()
     finally:
@@ -53,9 +54,19 @@ def wait_for_job(browser: Browser, job_url: str, timeout: float = 60) -> str:
 
 def generate(browser: Browser, prompt: str, **fields) -> str:
     token = browser.csrf("/create/")
-    data = {"prompt": prompt, "model": "gpt-image-1", "n": "1", "size": "1024x1024",
-            "quality": "low", "background": "auto", "output_format": "png",
-            "output_compression": "", "moderation": "auto", "csrfmiddlewaretoken": token, **fields}
+    data = {
+        "prompt": prompt,
+        "model": "gpt-image-1",
+        "n": "1",
+        "size": "1024x1024",
+        "quality": "low",
+        "background": "auto",
+        "output_format": "png",
+        "output_compression": "",
+        "moderation": "auto",
+        "csrfmiddlewaretoken": token,
+        **fields,
+    }
     response = browser.client.post("/create/", data=data)
     assert response.status_code == 200, response.text[:1000]
     assert re.search(r"/jobs/\d+/$", str(response.url)), response.url
@@ -117,8 +128,18 @@ def test_undecodable_image_stores_nothing(stack):
 
 
 def test_generate_command_waits_and_prints_the_files(stack):
-    result = stack.manage("generate", "a quiet harbour", "--n", "2", "--quality", "low",
-                          "--wait", "--timeout", "60", check=False)
+    result = stack.manage(
+        "generate",
+        "a quiet harbour",
+        "--n",
+        "2",
+        "--quality",
+        "low",
+        "--wait",
+        "--timeout",
+        "60",
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     paths = re.findall(r"^image \d+ (\S+)$", result.stdout, re.M)
     assert len(paths) == 2

@@ -13,8 +13,12 @@ pytestmark = pytest.mark.django_db
 
 
 def queued_job(owner, prompt="a red kite over hills", **params):
-    return services.create_job(owner=owner, prompt=prompt, model="gpt-image-1",
-                               **{"size": "1024x1024", "quality": "low", **params})
+    return services.create_job(
+        owner=owner,
+        prompt=prompt,
+        model="gpt-image-1",
+        **{"size": "1024x1024", "quality": "low", **params},
+    )
 
 
 def run(job):

@@ -37,7 +37,11 @@ def test_pages_need_a_login(client):
 def test_signup_logs_the_person_in(client):
     response = client.post(
         reverse("signup"),
-        {"username": "carol", "password1": "a-long-pass-phrase-9", "password2": "a-long-pass-phrase-9"},
+        {
+            "username": "carol",
+            "password1": "a-long-pass-phrase-9",
+            "password2": "a-long-pass-phrase-9",
+        },
         follow=True,
     )
     assert response.status_code == 200
@@ -52,19 +56,29 @@ def test_create_page_shows_the_form_with_accessible_names(alice_client):
     assert "Offline mode" in page  # no key in the test environment: the stand-in banner
 
 
-def test_valid_form_queues_one_job_after_commit(alice_client, alice, django_capture_on_commit_callbacks):
+def test_valid_form_queues_one_job_after_commit(
+    alice_client, alice, django_capture_on_commit_callbacks
+):
     response, callbacks = post_create(alice_client, django_capture_on_commit_callbacks)
     assert response.status_code == 200
     job = Job.objects.get()
     assert job.owner == alice and job.status == Job.Status.QUEUED
-    assert job.params == {"n": 1, "size": "1024x1024", "quality": "low", "background": "auto",
-                          "output_format": "png", "moderation": "auto"}
+    assert job.params == {
+        "n": 1,
+        "size": "1024x1024",
+        "quality": "low",
+        "background": "auto",
+        "output_format": "png",
+        "moderation": "auto",
+    }
     assert len(callbacks) == 1  # the enqueue waits for the commit
     html = response.content.decode()
     assert f'id="job-{job.pk}"' in html and 'hx-trigger="every 1s"' in html
 
 
-def test_without_htmx_the_form_redirects_to_the_job(alice_client, django_capture_on_commit_callbacks):
+def test_without_htmx_the_form_redirects_to_the_job(
+    alice_client, django_capture_on_commit_callbacks
+):
     response, _ = post_create(alice_client, django_capture_on_commit_callbacks, htmx=False)
     job = Job.objects.get()
     assert response.status_code == 302 and response["Location"] == job.get_absolute_url()
@@ -76,12 +90,18 @@ def test_without_htmx_the_form_redirects_to_the_job(alice_client, django_capture
         ({"prompt": "   "}, "Write a prompt"),
         ({"prompt": "x" * 32001}, "at most 32000 characters"),
         ({"size": "1792x1024"}, "is not a size GPT Image 1 supports"),
-        ({"model": "gpt-image-2", "background": "transparent"}, "is not a background GPT Image 2 supports"),
+        (
+            {"model": "gpt-image-2", "background": "transparent"},
+            "is not a background GPT Image 2 supports",
+        ),
         ({"quality": "hd"}, "is not a quality"),
         ({"n": "11"}, "At most 10 images"),
         ({"n": "0"}, "at least 1 image"),
         ({"model": "dall-e-9"}, "Select a valid choice"),
-        ({"background": "transparent", "output_format": "jpeg"}, "transparent background needs PNG or WebP"),
+        (
+            {"background": "transparent", "output_format": "jpeg"},
+            "transparent background needs PNG or WebP",
+        ),
         ({"output_compression": "101", "output_format": "jpeg"}, "less than or equal to 100"),
     ],
 )
@@ -94,7 +114,9 @@ def test_bad_input_gets_a_message_and_queues_nothing(
     assert not Job.objects.exists() and not callbacks
 
 
-def test_plain_post_with_bad_input_answers_400_not_500(alice_client, django_capture_on_commit_callbacks):
+def test_plain_post_with_bad_input_answers_400_not_500(
+    alice_client, django_capture_on_commit_callbacks
+):
     response, _ = post_create(alice_client, django_capture_on_commit_callbacks, htmx=False, n="99")
     assert response.status_code == 400
     assert not Job.objects.exists()
@@ -113,8 +135,10 @@ def test_missing_csrf_token_is_refused_clearly(alice):
 
 def test_changing_the_model_offers_only_its_options(alice_client):
     response = alice_client.get(
-        reverse("gallery:create"), {"model": "gpt-image-2", "prompt": "kept"},
-        HTTP_HX_REQUEST="true", HTTP_HX_TARGET="generate-form",
+        reverse("gallery:create"),
+        {"model": "gpt-image-2", "prompt": "kept"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="generate-form",
     )
     html = response.content.decode()
     assert 'value="transparent"' not in html
