@@ -153,3 +153,44 @@ def test_healthz_reports_each_part_as_json(client, standin):
     assert report["database"]["ok"] and report["api"]["ok"]
     assert report["worker"]["ok"] is False  # no worker runs in unit tests
     assert "OPENAI_API_KEY" not in str(report)
+
+
+def test_use_these_settings_prefills_the_form(alice_client, alice, standin):
+    from gallery import services
+
+    job = services.create_job(
+        owner=alice,
+        prompt="a teal kite",
+        model="gpt-image-1.5",
+        n=2,
+        size="1536x1024",
+        quality="high",
+        output_format="webp",
+        output_compression=70,
+    )
+    services.run_job(services.claim_job(job.pk))
+    image = job.images.first()
+    page = alice_client.get(reverse("gallery:create"), {"remix": image.pk}).content.decode()
+    assert "a teal kite</textarea>" in page
+    assert '<option value="gpt-image-1.5" selected>' in page
+    assert '<option value="1536x1024" selected>' in page
+    assert '<option value="high" selected>' in page
+    assert '<option value="webp" selected>' in page and 'value="70"' in page
+
+
+def test_original_is_served_byte_for_byte(alice_client, alice, standin):
+    from gallery import media, services
+
+    job = services.create_job(
+        owner=alice,
+        prompt="exact bytes",
+        model="gpt-image-1",
+        output_format="jpeg",
+        output_compression=50,
+    )
+    services.run_job(services.claim_job(job.pk))
+    image = job.images.get()
+    response = alice_client.get(reverse("gallery:image-original", args=[image.pk]))
+    assert response["Content-Type"] == "image/jpeg"
+    assert b"".join(response.streaming_content) == media.read(image.file.name)
+    assert response["X-Content-Type-Options"] == "nosniff"
