@@ -145,6 +145,30 @@ class ImageModel:
         )
         return (total / PER_MILLION).quantize(Decimal("0.000001"))
 
+    def estimate(
+        self,
+        *,
+        prompt: str,
+        size: str,
+        quality: str,
+        n: int,
+        partial_images: int = 0,
+        input_image_tokens: int = 0,
+    ) -> Decimal:
+        """USD a request should cost before it is sent: prompt tokens (about 4 characters
+        each), input image tokens, and output tokens from the published table (100 more
+        per streamed partial image)."""
+        output = self.estimate_output_tokens(size=size, quality=quality, n=n)
+        output += 100 * partial_images * n
+        usage = {
+            "input_tokens_details": {
+                "text_tokens": max(1, len(prompt) // 4),
+                "image_tokens": input_image_tokens,
+            },
+            "output_tokens": output,
+        }
+        return self.cost(usage)
+
     def estimate_output_tokens(self, *, size: str, quality: str, n: int) -> int:
         """Expected output tokens for n images (gpt-image-1 table; `auto` taken as medium
         1024x1024, which is what the API most often resolves it to)."""

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import cost_views, views
 
 app_name = "gallery"
 
@@ -13,4 +13,5 @@ urlpatterns = [
     path(
         "images/<int:pk>/thumbnail/<int:width>.webp", views.image_thumbnail, name="image-thumbnail"
     ),
+    path("create/estimate", cost_views.estimate, name="estimate"),
 ]
