@@ -1,5 +1,4 @@
 from django import forms
-from django.contrib.auth.forms import UserCreationForm
 
 from . import registry
 
@@ -89,8 +88,3 @@ class GenerateForm(forms.Form):
         if data.get("output_format") == "png":
             data["output_compression"] = None
         return data
-
-
-class SignupForm(UserCreationForm):
-    class Meta(UserCreationForm.Meta):
-        fields = ("username",)

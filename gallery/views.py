@@ -1,30 +1,17 @@
 import logging
 
-from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from . import health, media, services, tasks
-from .forms import GenerateForm, SignupForm
+from .forms import GenerateForm
 from .models import Image, Job
 
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 48
-
-
-@require_http_methods(["GET", "POST"])
-def signup(request):
-    if request.user.is_authenticated:
-        return redirect("gallery:create")
-    form = SignupForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        user = form.save()
-        login(request, user)
-        return redirect("gallery:create")
-    return render(request, "registration/signup.html", {"form": form})
 
 
 @login_required

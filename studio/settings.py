@@ -128,6 +128,20 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 CSRF_FAILURE_VIEW = "gallery.views.csrf_failure"
+# Who may sign up: "open" (anyone who reaches the site), "invite" (with a code from a
+# staff member, made at /accounts/invites/), or "closed" (staff create accounts in the admin).
+STUDIO_SIGNUP = env("STUDIO_SIGNUP") or "open"
+if STUDIO_SIGNUP not in ("open", "invite", "closed"):
+    raise ValueError("STUDIO_SIGNUP must be open, invite or closed")
+# Password-reset mail goes through Django's email settings; by default it is printed to the
+# web process's console.
+EMAIL_BACKEND = env("EMAIL_BACKEND") or "django.core.mail.backends.console.EmailBackend"
+EMAIL_HOST = env("EMAIL_HOST") or "localhost"
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL") or "studio@localhost"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "gallery:create"
 LOGOUT_REDIRECT_URL = "login"

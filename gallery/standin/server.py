@@ -283,10 +283,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True  # the client went away; nothing to answer
         except Exception:
             logger.exception("Stand-in failed on %s %s", self.command, path)
+            self.close_connection = True
             if self.status_sent is None:
                 error = ApiError(500, "The stand-in failed; see its log.", type="server_error")
                 self._send_json(500, error.body())
-            self.close_connection = True
         finally:
             entry["status"] = self.status_sent
             entry["duration_ms"] = round((time.monotonic() - self.started) * 1000)
@@ -478,7 +478,6 @@ class _Handler(BaseHTTPRequestHandler):
 
         start = time.monotonic()
         self._send_head(200, "text/event-stream; charset=utf-8", chunked=True)
-        self.close_connection = True  # a stream ends the connection's useful life, as upstream
         for number, event in enumerate(events, start=1):
             self._wait_until(start + (deadline - start) * number / len(events))
             event = {"type": event["type"], "created_at": int(time.time())} | event
@@ -562,6 +561,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Cache-Control", "no-cache")
         else:
             self.send_header("Content-Length", str(length))
+        if self.close_connection:
+            self.send_header("Connection", "close")  # so the client does not reuse it
         self.send_header("x-request-id", self.request_id)
         self.send_header("openai-version", "2020-10-01")
         self.send_header("openai-organization", "org-standin")

@@ -1,0 +1,67 @@
+from django import forms
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth import login
+from django.contrib.auth.forms import UserCreationForm
+from django.db import transaction
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from . import accounts
+from .models import Invite
+
+
+class SignupForm(UserCreationForm):
+    invite = forms.CharField(
+        label="Invitation code", required=False, help_text="The code someone on the team gave you."
+    )
+
+    class Meta(UserCreationForm.Meta):
+        fields = ("username", "email")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if accounts.signup_mode() != "invite":
+            del self.fields["invite"]
+
+    def clean_invite(self) -> str:
+        code = self.cleaned_data["invite"]
+        if accounts.usable_invite(code) is None:
+            raise forms.ValidationError("This invitation code is unknown, used or expired.")
+        return code
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request):
+    if request.user.is_authenticated:
+        return redirect("gallery:create")
+    mode = accounts.signup_mode()
+    if mode == "closed":
+        return render(request, "registration/signup_closed.html", status=403)
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            user = form.save()
+            if mode == "invite" and not accounts.redeem_invite(
+                code=form.cleaned_data["invite"], user=user
+            ):
+                transaction.set_rollback(True)
+                form.add_error("invite", "This invitation code was just used by someone else.")
+                return render(request, "registration/signup.html", {"form": form})
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        return redirect("gallery:create")
+    return render(request, "registration/signup.html", {"form": form})
+
+
+@staff_member_required
+@require_http_methods(["GET", "POST"])
+def invites(request):
+    if request.method == "POST":
+        invite = accounts.create_invite(created_by=request.user)
+        messages.success(request, f"New invitation code: {invite.code}")
+        return redirect("invites")
+    return render(
+        request,
+        "registration/invites.html",
+        {"invites": Invite.objects.select_related("created_by", "used_by")[:100]},
+    )
