@@ -59,15 +59,20 @@ def main() -> None:
                 card = page.locator(".job-card").first
                 expect(card.locator(".status")).to_have_text("Done", timeout=30_000)
                 to_card.append(time.perf_counter() - started)
-                print(f"run {run + 1}: gallery {to_gallery[-1] * 1000:.0f} ms, card {to_card[-1] * 1000:.0f} ms")
+                print(
+                    f"run {run + 1}: gallery {to_gallery[-1] * 1000:.0f} ms,"
+                    f" card {to_card[-1] * 1000:.0f} ms"
+                )
             browser.close()
     finally:
         stack.stop()
     summary = {
         "runs": args.runs,
         "standin_latency_s": args.latency,
-        "to_gallery_ms": {"median": round(statistics.median(to_gallery) * 1000),
-                          "p95": round(sorted(to_gallery)[int(0.95 * (len(to_gallery) - 1))] * 1000)},
+        "to_gallery_ms": {
+            "median": round(statistics.median(to_gallery) * 1000),
+            "p95": round(sorted(to_gallery)[int(0.95 * (len(to_gallery) - 1))] * 1000),
+        },
         "to_job_card_ms": {"median": round(statistics.median(to_card) * 1000)},
     }
     print(json.dumps(summary, indent=2))

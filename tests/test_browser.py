@@ -46,6 +46,7 @@ def test_sign_up_generate_and_find_it_in_the_gallery(page):
     word = f"heron{secrets.token_hex(3)}"
     page.get_by_label("Prompt").fill(f"a grey {word} standing in reeds")
     page.get_by_label("Quality").select_option("low")
+    expect(page.locator("#estimate")).to_contain_text("Estimated $0.01")
     page.get_by_role("button", name="Generate").click()
 
     card = page.locator(".job-card").first
