@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import provenance_views, views
 
 app_name = "gallery"
 
@@ -12,5 +12,13 @@ urlpatterns = [
     path("images/<int:pk>/original", views.image_original, name="image-original"),
     path(
         "images/<int:pk>/thumbnail/<int:width>.webp", views.image_thumbnail, name="image-thumbnail"
+    ),
+    path("verify/", provenance_views.verify, name="verify"),
+    path("verify/add", provenance_views.verify_add, name="verify-add"),
+    path("images/<int:pk>/manifest.json", provenance_views.image_manifest, name="image-manifest"),
+    path(
+        "images/<int:pk>/ingredients/<str:path>/thumbnail",
+        provenance_views.ingredient_thumbnail,
+        name="image-ingredient-thumbnail",
     ),
 ]
