@@ -102,8 +102,7 @@ def check(data: bytes, *, filename: str, mime: str) -> Verification:
             media.inspect(data)
         except media.NotAnImage as error:
             result.notes.append(
-                f"The picture itself cannot be decoded ({error}) - the file may be cut short "
-                "or damaged."
+                f"The picture cannot be decoded: {error} The file may be cut short or damaged."
             )
             result.not_addable = "The picture cannot be decoded, so it cannot be stored."
     else:

@@ -92,6 +92,8 @@ def provenance_panel(image=None, summary=None, manifest_json=None, thumbnails=No
         "summary": summary,
         "state": summary["state"] if summary else "pending",
         "ingredients": ingredients,
+        "failure_count": len((summary or {}).get("failures") or [])
+        + len((summary or {}).get("ingredient_failures") or []),
         "model": model,
         "mismatch": model_mismatch(model, agents),
         "software_agents": agents,
