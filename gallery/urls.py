@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import cost_views, views
+from . import cost_views, provenance_views, views
 
 app_name = "gallery"
 
@@ -14,4 +14,12 @@ urlpatterns = [
         "images/<int:pk>/thumbnail/<int:width>.webp", views.image_thumbnail, name="image-thumbnail"
     ),
     path("create/estimate", cost_views.estimate, name="estimate"),
+    path("verify/", provenance_views.verify, name="verify"),
+    path("verify/add", provenance_views.verify_add, name="verify-add"),
+    path("images/<int:pk>/manifest.json", provenance_views.image_manifest, name="image-manifest"),
+    path(
+        "images/<int:pk>/ingredients/<str:path>/thumbnail",
+        provenance_views.ingredient_thumbnail,
+        name="image-ingredient-thumbnail",
+    ),
 ]

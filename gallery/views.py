@@ -1,3 +1,4 @@
+import hashlib
 import logging
 
 from django.contrib.auth.decorators import login_required
@@ -103,8 +104,14 @@ def image_detail(request, pk: int):
 @login_required
 @require_GET
 def image_original(request, pk: int):
-    """The original bytes exactly as stored (they carry the C2PA manifest)."""
+    """The original bytes exactly as stored (they carry the C2PA manifest), checked against
+    the sha256 recorded at storage so a damaged or swapped file is never passed off as it."""
     image = get_object_or_404(Image, pk=pk)
+    actual = _sha256_of(image.file.name)
+    if actual is not None and actual != image.sha256:
+        log.error("image %s: stored original has sha256 %s, recorded %s", pk, actual, image.sha256)
+        context = {"image": image, "actual": actual}
+        return render(request, "gallery/original_mismatch.html", context, status=409)
     return _serve(
         image.file.name,
         image.content_type,
@@ -124,6 +131,19 @@ def image_thumbnail(request, pk: int, width: int):
     else:
         raise Http404("No thumbnail of that width.")
     return _serve(name, "image/webp", f"studio-{image.pk}-{width}.webp")
+
+
+def _sha256_of(name: str) -> str | None:
+    """The sha256 of a stored file, or None when it is missing (_serve answers 404 then)."""
+    try:
+        handle = media.open_file(name)
+    except FileNotFoundError:
+        return None
+    digest = hashlib.sha256()
+    with handle:
+        for chunk in handle.chunks():  # Django's File API works for every storage backend
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _serve(name: str, content_type: str, filename: str, attachment: bool = False) -> FileResponse:

@@ -1,0 +1,138 @@
+"""Pages for Content Credentials: the Verify page, a stored image's raw manifest and the
+thumbnails its manifest carries for ingredients.
+
+Page views show what the worker stored (Image.provenance); only the Verify page reads C2PA in
+the request (the one exception DESIGN.md allows), and the ingredient-thumbnail image endpoint
+extracts a thumbnail from the stored original on demand.
+"""
+
+import logging
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import filesizeformat
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from . import media, provenance, verification
+from .models import Image
+
+log = logging.getLogger(__name__)
+
+SESSION_KEY = "verify_pending"
+PENDING_PER_SESSION = 5
+
+
+class VerifyForm(forms.Form):
+    file = forms.FileField(
+        label="Image file",
+        error_messages={
+            "required": "Choose an image file to check.",
+            "empty": "The file is empty: there is nothing to check.",
+        },
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        limit = settings.UPLOAD_MAX_BYTES
+        if upload.size > limit:
+            raise forms.ValidationError(
+                f"The file is {filesizeformat(upload.size)}; the limit is {filesizeformat(limit)}."
+            )
+        data = upload.read()
+        mime = verification.sniff(data)
+        if mime is None:
+            raise forms.ValidationError(
+                "This file is not an image the studio recognises (its content is not "
+                f"{verification.ACCEPTED_NAMES}), whatever its name says."
+            )
+        self.data_bytes, self.mime = data, mime
+        return upload
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def verify(request):
+    if request.method == "GET":
+        return _verify_page(request, {"form": VerifyForm()})
+    form = VerifyForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _verify_page(request, {"form": form}, status=400)
+    result = verification.check(
+        form.data_bytes, filename=form.cleaned_data["file"].name, mime=form.mime
+    )
+    token = None
+    if not result.not_addable:
+        token = verification.stash(form.data_bytes)
+        pending = [token, *request.session.get(SESSION_KEY, [])][:PENDING_PER_SESSION]
+        request.session[SESSION_KEY] = pending
+    return _verify_page(request, {"form": VerifyForm(), "result": result, "token": token})
+
+
+@login_required
+@require_POST
+def verify_add(request):
+    token = request.POST.get("token", "")
+    pending = request.session.get(SESSION_KEY, [])
+    data = verification.take(token) if token in pending else None
+    if data is None:
+        message = (
+            "That upload is no longer waiting to be added (uploads wait an hour). Upload it again."
+        )
+        return _verify_page(request, {"form": VerifyForm(), "expired": message}, status=400)
+    request.session[SESSION_KEY] = [t for t in pending if t != token]
+    try:
+        image = verification.add_to_gallery(owner=request.user, data=data)
+    except media.NotAnImage as error:
+        message = f"It could not be added: {error}"
+        return _verify_page(request, {"form": VerifyForm(), "expired": message}, status=400)
+    return redirect(image)
+
+
+def _verify_page(request, context: dict, status: int = 200):
+    context["upload_max_bytes"] = settings.UPLOAD_MAX_BYTES
+    return render(request, "gallery/verify.html", context, status=status)
+
+
+@login_required
+@require_GET
+def image_manifest(request, pk: int):
+    """The stored manifest-store JSON: a <pre> for the panel (htmx), raw JSON otherwise."""
+    image = get_object_or_404(Image.objects.only("pk", "manifest_json"), pk=pk)
+    if request.htmx:
+        return render(
+            request,
+            "gallery/provenance_panel.html#raw-json",
+            {"manifest_json": image.manifest_json},
+        )
+    if not image.manifest_json:
+        raise Http404("This image has no Content Credentials.")
+    response = HttpResponse(image.manifest_json, content_type="application/json")
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+@require_GET
+def ingredient_thumbnail(request, pk: int, path: str):
+    """The thumbnail an ingredient's manifest entry carries, taken from the stored original."""
+    try:
+        indexes = tuple(int(part) for part in path.split("."))
+    except ValueError:
+        raise Http404("No such ingredient.") from None
+    image = get_object_or_404(Image, pk=pk)
+    try:
+        data = media.read(image.file.name)
+    except FileNotFoundError:
+        raise Http404("The file is missing from storage.") from None
+    found = provenance.ingredient_thumbnail(data, indexes, mime=image.content_type)
+    if found is None or not found[1].startswith("image/"):
+        raise Http404("That ingredient carries no thumbnail.")
+    thumbnail, mime = found
+    response = HttpResponse(thumbnail, content_type=mime)
+    response["X-Content-Type-Options"] = "nosniff"
+    # The original is content-addressed and never rewritten, so neither is this.
+    response["Cache-Control"] = "private, max-age=31536000, immutable"
+    return response
