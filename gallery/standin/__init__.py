@@ -13,7 +13,12 @@ In-process (tests)::
     server.requests()   # the request log
     server.stop()
 
-From the shell: ``python manage.py standin_api --port 8001 --latency 2``.
+Constructor: StandinServer(host="127.0.0.1", port=0, *, latency=0.0, jitter=0.0, faults=(),
+fault_rate=0.0, retired_models=(), slow_seconds=5.0, hang_seconds=3600.0, retry_after=1.5,
+key=None, sign=True, seed=None). `key` None accepts any non-empty Bearer token; `sign` False
+skips C2PA signing (about 75 ms an image); `seed` makes random fault picks repeatable.
+
+From the shell: ``python manage.py standin_api --port 8001 --latency 2`` (see --help).
 
 Routes
     POST /v1/images/generations   JSON

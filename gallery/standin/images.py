@@ -2,8 +2,10 @@
 
 A generation is a two-colour gradient with a few soft discs, all derived from a hash of the
 prompt and the image's index, with the prompt written across it and a small STAND-IN label.
-An edit is the first input image with that picture blended in only where the mask is
-transparent (everywhere without a mask), plus thumbnails of any further inputs in that area.
+An edit is the first input image, resized to the output size, with such a backdrop blended in
+only where the mask is transparent (everywhere without a mask), the prompt written in that area
+and thumbnails of any further inputs; with a transparent background the edited area becomes a
+cut-out. Outside the editable area a png keeps the input's pixels exactly.
 """
 
 import colorsys

@@ -252,6 +252,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.status_sent: int | None = None
         self.tokens = 0
         path = urlsplit(self.path).path
+        # Every key exists from the start: requests() copies entries while handlers fill them
+        # in, which is safe for changing values but not for a dict that grows.
         entry = {
             "id": self.request_id,
             "time": time.time(),
@@ -259,8 +261,12 @@ class _Handler(BaseHTTPRequestHandler):
             "path": path,
             "content_type": self.headers.get("Content-Type"),
             "retry_count": self.headers.get("x-stainless-retry-count"),
-            "status": None,
+            "fields": None,
+            "files": [],
+            "model": None,
             "fault": None,
+            "status": None,
+            "duration_ms": None,
         }
         if app.stopping.is_set():
             # A kept-alive connection outlives stop(); it must not be served after it.
@@ -296,7 +302,7 @@ class _Handler(BaseHTTPRequestHandler):
                     self.command,
                     path,
                     self.status_sent or "-",
-                    entry.get("model") or "-",
+                    entry["model"] or "-",
                     entry["fault"] or "-",
                     entry["duration_ms"],
                     self.request_id,
@@ -419,9 +425,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._stream(request, fault, deadline)
             return
 
-        outputs = [self._output(request, index) for index in range(request.n)]
         if fault == "bad_image":
             outputs = [NOT_AN_IMAGE] * request.n
+        else:
+            outputs = [self._output(request, index) for index in range(request.n)]
         usage = validation.usage(request, images=request.n, partials=0)
         reply = {
             "created": int(time.time()),
@@ -469,7 +476,7 @@ class _Handler(BaseHTTPRequestHandler):
             )
             del usage["output_tokens_details"]  # ImagesUsage in the stream schema has none
             self.tokens += usage["total_tokens"]
-            final = NOT_AN_IMAGE if fault == "bad_image" else self._output(request, index)
+            final = NOT_AN_IMAGE if fault == "bad_image" else self._output(request, index, picture)
             events.append(
                 {"type": f"{prefix}.completed", "b64_json": final} | echoed | {"usage": usage}
             )
@@ -509,8 +516,8 @@ class _Handler(BaseHTTPRequestHandler):
             label,
         )
 
-    def _output(self, request: ImageRequest, index: int) -> str:
-        """One finished image, signed, as base64."""
+    def _output(self, request: ImageRequest, index: int, picture=None) -> str:
+        """One finished image, signed, as base64; `picture` saves rendering an edit twice."""
         if request.kind == "generation":
             data = images.generation_bytes(
                 request.prompt,
@@ -523,7 +530,8 @@ class _Handler(BaseHTTPRequestHandler):
                 request.output_compression,
             )
         else:
-            picture = self._picture(request, index)
+            if picture is None:
+                picture = self._picture(request, index)
             data = images.encode(picture, request.output_format, request.output_compression)
         return self._signed(request, data)
 

@@ -144,7 +144,7 @@ class ImageRequest:
 
 
 def validate(
-    kind: str, fields: dict, files: list[InputFile], *, from_form: bool, retired
+    kind: str, fields: dict, files: list[InputFile], *, from_form: bool, retired: set[str]
 ) -> ImageRequest:
     """Check a request's fields (JSON values, or strings from a form) and files.
 
@@ -153,8 +153,8 @@ def validate(
     """
     allowed = GENERATION_FIELDS if kind == "generation" else EDIT_JSON_FIELDS
     if from_form:
-        allowed = EDIT_FORM_FIELDS
-    for name in fields:
+        allowed = EDIT_FORM_FIELDS | IMAGE_PARTS | {"mask"}
+    for name in [*fields, *(f.field for f in files)]:
         if name not in allowed:
             raise ApiError(
                 400, f"Unknown parameter: '{name}'.", param=name, code="unknown_parameter"
@@ -204,6 +204,8 @@ def validate(
             )
 
     if kind == "edit":
+        if from_form and "mask" in fields:
+            raise _expected_file("mask")
         if from_form:
             images = [f for f in files if f.field in IMAGE_PARTS]
             masks = [f for f in files if f.field == "mask"]
@@ -300,13 +302,8 @@ def _nearest_standard_size(width: int, height: int) -> tuple[int, int]:
 
 def _input_images(files: list[InputFile], fields: dict, from_form: bool) -> list[Image.Image]:
     if not files:
-        if from_form and "image" in fields:
-            raise ApiError(
-                400,
-                "Invalid type for 'image': expected a file, but got a string instead.",
-                param="image",
-                code="invalid_type",
-            )
+        if from_form and IMAGE_PARTS & set(fields):
+            raise _expected_file("image")
         raise ApiError(
             400,
             "Missing required parameter: 'image'.",
@@ -502,6 +499,15 @@ def _invalid_type(name: str, expected: str, value) -> ApiError:
     return ApiError(
         400,
         f"Invalid type for '{name}': expected {expected}, but got {got} instead.",
+        param=name,
+        code="invalid_type",
+    )
+
+
+def _expected_file(name: str) -> ApiError:
+    return ApiError(
+        400,
+        f"Invalid type for '{name}': expected a file, but got a string instead.",
         param=name,
         code="invalid_type",
     )
