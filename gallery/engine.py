@@ -183,6 +183,8 @@ def queue_position(job: Job) -> int | None:
         .annotate(count=Count("id"), oldest=Min("created_at"))
         .order_by()
     }
+    if job.owner_id not in per_owner:
+        return None  # claimed since the job was read
     order = _served_order(list(per_owner))
     keys = {owner: (*order[owner], oldest) for owner, (_, oldest) in per_owner.items()}
     mine = keys[job.owner_id]
