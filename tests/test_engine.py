@@ -267,3 +267,53 @@ def test_a_second_call_for_the_same_job_stores_no_second_set(alice, standin):
     services.run_job(stale)
     assert job.images.count() == 1
     assert "were not kept" in Attempt.objects.get(job=job, number=1).error
+
+
+# --- check_gallery ------------------------------------------------------------------------
+
+
+def check(*args):
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    out = StringIO()
+    try:
+        call_command("check_gallery", *args, stdout=out)
+    except CommandError as error:
+        return out.getvalue(), str(error)
+    return out.getvalue(), ""
+
+
+def test_check_gallery_finds_and_repairs_what_it_safely_can(alice, standin, media_root):
+    import os
+
+    job = queued_job(alice, n=2)
+    services.run_job(services.claim_job(job.pk))
+    first, second = job.images.order_by("index")
+    out, error = check()
+    assert error == "" and "checked 2 images: 0 missing files, 0 sha256 mismatches" in out
+
+    orphan = media_root / "originals" / "zz" / "orphan.png"
+    orphan.parent.mkdir(parents=True)
+    orphan.write_bytes(b"left behind")
+    os.utime(orphan, (0, 0))  # older than the grace period
+    leftover = media_root / "originals" / "zz" / ".tmp-abc"
+    leftover.write_bytes(b"half a file")
+    (media_root / first.thumbnail_small.name).unlink()
+    tampered = media_root / second.file.name
+    tampered.write_bytes(tampered.read_bytes() + b"!")
+
+    out, error = check()
+    assert "orphan file: originals/zz/orphan.png" in out
+    assert "temporary file left by a crash: originals/zz/.tmp-abc" in out
+    assert f"row without file: image {first.pk} -> {first.thumbnail_small.name}" in out
+    assert f"sha256 mismatch: image {second.pk}" in out
+    assert error == "4 problems found; see --repair"
+
+    out, error = check("--repair")
+    assert not orphan.exists() and not leftover.exists()
+    assert (media_root / first.thumbnail_small.name).exists()
+    assert tampered.exists()  # an original is never rewritten or deleted
+    assert error == "1 problem found"
