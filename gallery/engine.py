@@ -22,6 +22,7 @@ import contextlib
 import logging
 import os
 import socket
+import sqlite3
 import threading
 import uuid
 from dataclasses import dataclass
@@ -84,16 +85,12 @@ def take(job_id: int, *, holder: str) -> Job | None:
         job = Job.objects.claim(job_id, lease=lease(), holder=holder)
         if job is None:
             return None
-        Attempt.objects.update_or_create(
+        Attempt.objects.create(
             job=job,
             number=job.attempts,
-            defaults={
-                "started_at": job.started_at,
-                "image_count": job.n,
-                "outcome": Attempt.Outcome.IN_PROGRESS,
-                "duration_ms": 0,
-                "error": "",
-            },
+            started_at=job.started_at,
+            image_count=job.n,
+            outcome=Attempt.Outcome.IN_PROGRESS,
         )
     _hold(job.pk, holder)
     return job
@@ -155,8 +152,11 @@ def _fairest_due_job() -> tuple[int, int] | None:
     )
     if not oldest:
         return None
-    order = _served_order(list(oldest))
-    owner = min(oldest, key=lambda o: (*order[o], oldest[o]))
+    if len(oldest) == 1:
+        (owner,) = oldest
+    else:
+        order = _served_order(list(oldest))
+        owner = min(oldest, key=lambda o: (*order[o], oldest[o]))
     first = (
         Job.objects.due()
         .filter(owner_id=owner)
@@ -284,6 +284,7 @@ def requeue_lost_jobs(*, limit: int = 500) -> int:
 # --- Database connections ----------------------------------------------------------------
 
 _db_slots: threading.BoundedSemaphore | None = None
+_sqlite_keeper: sqlite3.Connection | None = None
 _db_slots_lock = threading.Lock()
 
 
@@ -291,11 +292,21 @@ _db_slots_lock = threading.Lock()
 def db_slot():
     """Use the database within a per-process cap on open connections, and close this
     thread's connection afterwards, so that hundreds of threads waiting on the API hold
-    none (PostgreSQL would run out of connections otherwise)."""
-    global _db_slots
+    none (PostgreSQL would run out of connections otherwise).
+
+    SQLite has one writer at a time, and a writer that finds the lock taken sleeps in
+    growing steps (up to 100 ms) before trying again; 200 threads doing that turn a few
+    milliseconds of work into seconds. One slot per process makes them queue instead."""
+    global _db_slots, _sqlite_keeper
     with _db_slots_lock:
         if _db_slots is None:
-            _db_slots = threading.BoundedSemaphore(max(1, settings.STUDIO_WORKER_DB_CONNECTIONS))
+            size = settings.STUDIO_WORKER_DB_CONNECTIONS
+            if connection.vendor == "sqlite":
+                size = 1
+                # When the last connection to a WAL database closes, SQLite checkpoints and
+                # deletes the WAL: one idle connection kept open spares every close that.
+                _sqlite_keeper = sqlite3.connect(settings.DATABASES["default"]["NAME"])
+            _db_slots = threading.BoundedSemaphore(max(1, size))
     with _db_slots:
         try:
             yield

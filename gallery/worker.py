@@ -6,7 +6,6 @@ import logging
 
 from celery import bootsteps
 from django.conf import settings
-from django.db import close_old_connections
 from django.utils import timezone
 
 log = logging.getLogger(__name__)
@@ -36,29 +35,25 @@ class Heartbeat(bootsteps.StartStopStep):
         from . import engine
         from .models import WorkerHeartbeat
 
-        close_old_connections()
         try:
-            engine.renew_leases()
-            WorkerHeartbeat.objects.update_or_create(
-                hostname=self.hostname, defaults={"seen_at": timezone.now()}
-            )
+            with engine.db_slot():
+                engine.renew_leases()
+                WorkerHeartbeat.objects.update_or_create(
+                    hostname=self.hostname, defaults={"seen_at": timezone.now()}
+                )
         except Exception:
             # A database restart must not stop the timer; the next beat tries again.
             log.exception("heartbeat failed")
-        finally:
-            close_old_connections()
 
     def ring(self):
-        from . import services, tasks
+        from . import engine, services, tasks
 
-        close_old_connections()
         try:
-            job_ids = services.jobs_needing_a_doorbell()
+            with engine.db_slot():
+                job_ids = services.jobs_needing_a_doorbell()
             for job_id in job_ids:
                 tasks.run_job.delay(job_id)
             if job_ids:
                 log.info("re-sent %d queued jobs whose message may have been lost", len(job_ids))
         except Exception:
             log.exception("doorbell failed")
-        finally:
-            close_old_connections()
