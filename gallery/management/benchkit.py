@@ -210,3 +210,26 @@ def percentile(values: list[float], fraction: float) -> float:
 
 def last_json_line(output: str) -> dict:
     return json.loads(output.strip().splitlines()[-1])
+
+
+def start_redis(lab: Lab, port: int) -> None:
+    """A private redis-server that keeps nothing on disk (a restart empties it, like this
+    project's production Redis)."""
+    import redis
+
+    if shutil.which("redis-server") is None:
+        raise RuntimeError("redis-server is not installed")
+    lab.spawn(
+        "redis",
+        ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no",
+         "--bind", "127.0.0.1"],
+    )  # fmt: skip
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            redis.Redis(port=port, socket_connect_timeout=1).ping()
+            return
+        except redis.RedisError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)

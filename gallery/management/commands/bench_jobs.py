@@ -6,7 +6,14 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from gallery.management.benchkit import Lab, RSSSampler, last_json_line, load_average, percentile
+from gallery.management.benchkit import (
+    Lab,
+    RSSSampler,
+    last_json_line,
+    load_average,
+    percentile,
+    start_redis,
+)
 
 MiB = 1024 * 1024
 
@@ -35,6 +42,9 @@ class Command(BaseCommand):
         parser.add_argument("--overhead-jobs", type=int, default=50)
         parser.add_argument("--postgres", default="", help="a PostgreSQL server URL")
         parser.add_argument("--broker-url", default="", help="e.g. redis://127.0.0.1:6379/7")
+        parser.add_argument(
+            "--redis-port", type=int, default=0, help="broker: a private redis-server on this port"
+        )
         parser.add_argument("--skip-prefork", action="store_true")
         parser.add_argument("--keep", action="store_true", help="keep the lab folder")
         parser.add_argument("--phase", default="", help="internal: run one phase in a lab")
@@ -48,6 +58,8 @@ class Command(BaseCommand):
         threads = options["concurrency"] or jobs
         cpus = os.cpu_count() or 1
         prefork_jobs = options["prefork_jobs"] or 2 * cpus
+        if options["redis_port"]:
+            options["broker_url"] = f"redis://127.0.0.1:{options['redis_port']}/0"
         lab = Lab(
             postgres=options["postgres"],
             broker_url=options["broker_url"],
@@ -65,6 +77,8 @@ class Command(BaseCommand):
         say("stand-in: unsigned, one cached picture, so its own CPU cost stays out of the figures")
         say(f"load average at start: {load_average()} ({cpus} cores)")
         try:
+            if options["redis_port"]:
+                start_redis(lab, options["redis_port"])
             lab.manage("migrate", "--noinput")
             lab.start_standin("--latency", str(latency), "--no-sign")
 
