@@ -184,7 +184,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(BROKER_DIR / "processed"),
         "control_folder": str(BROKER_DIR / "control"),
         # The transport polls its folder; the default 1 s would dominate a job's latency.
-        "polling_interval": 0.1,
+        "polling_interval": 0.02,
         "store_processed": False,
     }
 CELERY_TASK_IGNORE_RESULT = True

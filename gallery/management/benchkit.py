@@ -38,6 +38,8 @@ class Lab:
     filesystem broker in the lab's own folder)."""
 
     def __init__(self, *, postgres: str = "", broker_url: str = "", env: dict | None = None):
+        # SIGTERM ends the run through `finally`, so the lab's processes and database go too.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
         self.dir = Path(tempfile.mkdtemp(prefix="studio-lab-"))
         self.database = ""
         self.postgres = postgres
