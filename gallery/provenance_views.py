@@ -12,11 +12,11 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import media, provenance, verification
+from . import access, media, provenance, verification
 from .models import Image
 
 log = logging.getLogger(__name__)
@@ -100,7 +100,9 @@ def _verify_page(request, context: dict, status: int = 200):
 @require_GET
 def image_manifest(request, pk: int):
     """The stored manifest-store JSON: a <pre> for the panel (htmx), raw JSON otherwise."""
-    image = get_object_or_404(Image.objects.only("pk", "manifest_json"), pk=pk)
+    image = access.image_for_viewer(
+        request.user, pk, Image.objects.only("pk", "owner_id", "visibility", "manifest_json")
+    )
     if request.htmx:
         return render(
             request,
@@ -122,7 +124,7 @@ def ingredient_thumbnail(request, pk: int, path: str):
         indexes = tuple(int(part) for part in path.split("."))
     except ValueError:
         raise Http404("No such ingredient.") from None
-    image = get_object_or_404(Image, pk=pk)
+    image = access.image_for_viewer(request.user, pk)
     try:
         data = media.read(image.file.name)
     except FileNotFoundError:

@@ -2,11 +2,12 @@ import hashlib
 import logging
 
 from django.contrib.auth.decorators import login_required
+from django.db.models import Prefetch
 from django.http import FileResponse, Http404, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from . import health, media, services, tasks
+from . import access, health, media, services, tasks
 from .forms import GenerateForm
 from .models import Image, Job
 
@@ -55,7 +56,7 @@ def _remix_initial(request) -> dict | None:
     image_id = request.GET.get("remix")
     if not image_id or not image_id.isdigit():
         return None
-    image = Image.objects.filter(pk=image_id).select_related("job").first()
+    image = access.visible_images(request.user).filter(pk=image_id).select_related("job").first()
     if image is None or image.job is None:
         return None
     return _settings_of(image.job)
@@ -68,7 +69,11 @@ def _settings_of(job: Job) -> dict:
 @login_required
 @require_GET
 def job_detail(request, pk: int):
-    job = get_object_or_404(Job.objects.prefetch_related("images", "attempt_log"), pk=pk)
+    # An image can be made private on its own, so the job's images are filtered too.
+    images = Prefetch("images", queryset=access.visible_images(request.user))
+    job = access.job_for_viewer(
+        request.user, pk, Job.objects.prefetch_related(images, "attempt_log")
+    )
     if request.htmx:
         return render(request, "gallery/job.html#job-card", {"job": job})
     return render(request, "gallery/job.html", {"job": job})
@@ -78,7 +83,7 @@ def job_detail(request, pk: int):
 @require_GET
 def gallery(request):
     query = request.GET.get("q", "").strip()[:500]
-    images = Image.objects.select_related("owner")
+    images = access.visible_images(request.user).select_related("owner")
     if query:
         images = images.search(query)
     before = request.GET.get("before", "")
@@ -97,7 +102,7 @@ def gallery(request):
 @login_required
 @require_GET
 def image_detail(request, pk: int):
-    image = get_object_or_404(Image.objects.select_related("owner", "job"), pk=pk)
+    image = access.image_for_viewer(request.user, pk, Image.objects.select_related("owner", "job"))
     return render(request, "gallery/image.html", {"image": image})
 
 
@@ -106,7 +111,7 @@ def image_detail(request, pk: int):
 def image_original(request, pk: int):
     """The original bytes exactly as stored (they carry the C2PA manifest), checked against
     the sha256 recorded at storage so a damaged or swapped file is never passed off as it."""
-    image = get_object_or_404(Image, pk=pk)
+    image = access.image_for_viewer(request.user, pk)
     actual = _sha256_of(image.file.name)
     if actual is not None and actual != image.sha256:
         log.error("image %s: stored original has sha256 %s, recorded %s", pk, actual, image.sha256)
@@ -123,7 +128,7 @@ def image_original(request, pk: int):
 @login_required
 @require_GET
 def image_thumbnail(request, pk: int, width: int):
-    image = get_object_or_404(Image, pk=pk)
+    image = access.image_for_viewer(request.user, pk)
     if width == 512:
         name = image.thumbnail.name
     elif width == 256:

@@ -133,6 +133,11 @@ CSRF_FAILURE_VIEW = "gallery.views.csrf_failure"
 STUDIO_SIGNUP = env("STUDIO_SIGNUP") or "open"
 if STUDIO_SIGNUP not in ("open", "invite", "closed"):
     raise ValueError("STUDIO_SIGNUP must be open, invite or closed")
+# Who sees a new job and its images unless the person chose otherwise: "shared" (every
+# signed-in person) or "private" (the owner and staff). Each person can set their own default.
+STUDIO_DEFAULT_VISIBILITY = env("STUDIO_DEFAULT_VISIBILITY") or "shared"
+if STUDIO_DEFAULT_VISIBILITY not in ("shared", "private"):
+    raise ValueError("STUDIO_DEFAULT_VISIBILITY must be shared or private")
 # Password-reset mail goes through Django's email settings; by default it is printed to the
 # web process's console.
 EMAIL_BACKEND = env("EMAIL_BACKEND") or "django.core.mail.backends.console.EmailBackend"
