@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import access, media, provenance, verification
+from . import access, limits, media, provenance, verification
 from .models import Image
 
 log = logging.getLogger(__name__)
@@ -60,6 +60,13 @@ def verify(request):
     form = VerifyForm(request.POST, request.FILES)
     if not form.is_valid():
         return _verify_page(request, {"form": form}, status=400)
+    try:
+        limits.check_uploads(request.user, 1)
+    except limits.LimitExceeded as refusal:
+        context = {"form": VerifyForm(), "expired": refusal.message}
+        response = _verify_page(request, context, status=429)
+        response["Retry-After"] = str(refusal.retry_after)
+        return response
     result = verification.check(
         form.data_bytes, filename=form.cleaned_data["file"].name, mime=form.mime
     )

@@ -133,3 +133,62 @@ def test_an_image_made_private_alone_leaves_the_shared_job_page(client, alice, b
     page = client.get(reverse("gallery:job-detail", args=[job.pk])).content.decode()
     assert reverse("gallery:image-detail", args=[kept.pk]) in page
     assert reverse("gallery:image-detail", args=[hidden.pk]) not in page
+
+
+def test_owner_changes_an_images_visibility_with_a_post(client, alice, alices):
+    shared = alices["shared"]
+    client.force_login(alice)
+    url = reverse("gallery:image-visibility", args=[shared.pk])
+    response = client.post(url, {"visibility": "private"})
+    assert response.status_code == 302 and response["Location"] == shared.get_absolute_url()
+    assert Image.objects.get(pk=shared.pk).visibility == "private"
+    htmx = client.post(url, {"visibility": "shared"}, HTTP_HX_REQUEST="true")
+    assert "Saved." in htmx.content.decode() and "Make private" in htmx.content.decode()
+    assert Image.objects.get(pk=shared.pk).visibility == "shared"
+    assert client.post(url, {"visibility": "public"}).status_code == 400
+    assert Image.objects.get(pk=shared.pk).visibility == "shared"
+
+
+def test_others_changing_visibility_get_404_and_change_nothing(client, bob, alices, staff):
+    shared = alices["shared"]
+    client.force_login(bob)
+    url = reverse("gallery:image-visibility", args=[shared.pk])
+    assert client.post(url, {"visibility": "private"}).status_code == 404
+    assert Image.objects.get(pk=shared.pk).visibility == "shared"
+    page = client.get(shared.get_absolute_url()).content.decode()
+    assert "Make private" not in page
+    client.force_login(staff)
+    assert client.post(url, {"visibility": "private"}).status_code == 302
+    assert Image.objects.get(pk=shared.pk).visibility == "private"
+
+
+def test_job_page_changes_the_job_and_all_its_images(client, alice, standin):
+    job = services.create_job(owner=alice, prompt="a fox", model="gpt-image-1", n=2)
+    services.run_job(services.claim_job(job.pk))
+    client.force_login(alice)
+    page = client.get(job.get_absolute_url()).content.decode()
+    assert "Make private" in page
+    client.post(reverse("gallery:job-visibility", args=[job.pk]), {"visibility": "private"})
+    assert set(job.images.values_list("visibility", flat=True)) == {"private"}
+
+
+def test_settings_page_sets_the_default_the_create_form_starts_with(client, alice):
+    client.force_login(alice)
+    page = client.get(reverse("account-settings")).content.decode()
+    assert 'value="shared" id="id_default_visibility_0" required checked' in page
+    response = client.post(reverse("account-settings"), {"default_visibility": "private"})
+    assert response.status_code == 200 and "Saved." in response.content.decode()
+    assert Profile.of(alice).default_visibility == "private"
+    form = client.get(reverse("gallery:create")).content.decode()
+    assert '<option value="private" selected>' in form
+    bad = client.post(reverse("account-settings"), {"default_visibility": "everyone"})
+    assert bad.status_code == 400 and Profile.of(alice).default_visibility == "private"
+
+
+def test_create_form_visibility_choice_is_stored(client, alice, django_capture_on_commit_callbacks):
+    from tests.test_views import GOOD
+
+    client.force_login(alice)
+    with django_capture_on_commit_callbacks():
+        client.post(reverse("gallery:create"), {**GOOD, "visibility": "private"})
+    assert Job.objects.get().visibility == "private"
