@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from . import engine, images_api, media, provenance, registry
-from .models import Attempt, Image, Job
+from .models import Attempt, Image, Job, Profile, Visibility
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +30,10 @@ def create_job(
     output_format: str = "png",
     output_compression: int | None = None,
     moderation: str = "auto",
+    visibility: str | None = None,
 ) -> Job:
-    """Record a generation request. The caller enqueues it once the transaction commits."""
+    """Record a generation request. The caller enqueues it once the transaction commits.
+    Without a visibility the owner's preference applies (the site default until they set one)."""
     params = {
         "n": n,
         "size": size,
@@ -43,8 +45,39 @@ def create_job(
     if output_compression is not None and output_format in ("jpeg", "webp"):
         params["output_compression"] = output_compression
     return Job.objects.create(
-        owner=owner, kind=Job.Kind.GENERATE, model=model, prompt=prompt, params=params
+        owner=owner,
+        kind=Job.Kind.GENERATE,
+        model=model,
+        prompt=prompt,
+        params=params,
+        visibility=visibility or default_visibility(owner),
     )
+
+
+def default_visibility(user) -> str:
+    """The visibility a person's new jobs and uploads get unless they choose otherwise."""
+    return Profile.of(user).default_visibility
+
+
+def set_default_visibility(*, user, visibility: str) -> None:
+    Profile.objects.update_or_create(user=user, defaults={"default_visibility": visibility})
+
+
+def set_visibility(*, target: Job | Image, visibility: str) -> None:
+    """Make a job (with all its images) or one image shared or private. The caller has
+    checked that the person may (gallery.access.*_for_owner)."""
+    if visibility not in Visibility.values:
+        raise ValueError(f"Unknown visibility {visibility!r}")
+    with transaction.atomic():
+        if isinstance(target, Job):
+            # Lock the job first, as _record_success does, so images stored concurrently
+            # get the new visibility too.
+            list(Job.objects.select_for_update().filter(pk=target.pk).values_list("pk"))
+            Job.objects.filter(pk=target.pk).update(visibility=visibility)
+            Image.objects.filter(job_id=target.pk).update(visibility=visibility)
+        else:
+            Image.objects.filter(pk=target.pk).update(visibility=visibility)
+    target.visibility = visibility
 
 
 def claim_job(job_id: int) -> Job | None:
@@ -152,14 +185,19 @@ def _record_success(job, result, stored, readings, timing: "_Timing") -> None:
     now = timezone.now()
     try:
         with transaction.atomic():
-            status = (
+            # The job's status and visibility as they are now (the owner may have canceled
+            # it or changed who sees it while the call ran); the row lock orders this
+            # against cancel_job() and set_visibility().
+            status, visibility = (
                 Job.objects.select_for_update()
                 .filter(pk=job.pk)
-                .values_list("status", flat=True)
+                .values_list("status", "visibility")
                 .get()
             )
             if status == Job.Status.SUCCEEDED:
                 raise IntegrityError("this job's outputs are stored already")
+            for image in images:
+                image.visibility = visibility
             Image.objects.bulk_create(images)
             outcome = {
                 "usage": result.usage,

@@ -21,10 +21,9 @@ def queued_job(owner, prompt="a red kite over hills", **params):
 
 
 @pytest.fixture
-def short_timeouts(settings):
-    """A client whose read timeout is short enough for the hang fault, and afterwards a
-    fresh client with the normal settings again."""
-    settings.IMAGES_API_READ_TIMEOUT = 0.5
+def fresh_client():
+    """A new HTTP client for the test (it may change the timeouts), and afterwards a fresh
+    one with the normal settings again."""
     images_api._client = None
     yield
     images_api._client = None
@@ -42,7 +41,7 @@ def short_timeouts(settings):
         ("html", P, "HTML page instead of JSON"),
         ("truncated", T, "cut off"),
         ("bad_image", T, "does not decode as an image"),
-        ("hang", T, "did not answer within 0.5 seconds"),
+        ("hang", T, "did not answer within 1.5 seconds"),
         ("reset", T, "Could not reach the image API"),
         ("moderation", P, "safety system refused this request; rephrase"),
         ("moderation_plain", P, "safety system refused this request; rephrase"),
@@ -54,9 +53,11 @@ def short_timeouts(settings):
     ],
 )
 def test_each_fault_class_is_transient_or_permanent_with_a_readable_message(
-    standin, short_timeouts, fault, kind, words
+    standin, settings, fresh_client, fault, kind, words
 ):
-    standin.configure(hang_seconds=3)
+    if fault == "hang":
+        settings.IMAGES_API_READ_TIMEOUT = 1.5
+        standin.configure(hang_seconds=4)
     with pytest.raises(images_api.APIError) as caught:
         images_api.generate(
             model="gpt-image-1", prompt=f"an otter [fault:{fault}]", size="1024x1024"

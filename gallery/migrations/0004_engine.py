@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('gallery', '0002_invites'),
+        ('gallery', '0003_visibility'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
