@@ -106,8 +106,11 @@ def store(data: bytes) -> StoredImage:
     _save_once(name, data)
     thumbs = []
     with image:
-        thumb = PIL.ImageOps.exif_transpose(image)
-        thumb = thumb.convert("RGBA" if _has_alpha(thumb) else "RGB")
+        PIL.ImageOps.exif_transpose(image, in_place=True)
+        mode = "RGBA" if _has_alpha(image) else "RGB"
+        # Work on the decoded image itself (the original bytes are already stored): every
+        # full-size copy costs as much as the resizing.
+        thumb = image if image.mode == mode else image.convert(mode)
         for target in THUMBNAIL_WIDTHS:
             # reducing_gap=1.0 lets Pillow shrink by whole factors with a box filter first
             # (several times faster than LANCZOS over the full image, and as sharp).

@@ -167,11 +167,14 @@ class RSSSampler(threading.Thread):
         super().__init__(daemon=True)
         self.pid = pid
         self.peak = 0
+        self.cpu_seconds = 0.0
         self.stopping = threading.Event()
 
     def run(self) -> None:
         while not self.stopping.is_set():
-            self.peak = max(self.peak, tree_rss(self.pid))
+            rss, cpu = tree_usage(self.pid)
+            self.peak = max(self.peak, rss)
+            self.cpu_seconds = max(self.cpu_seconds, cpu)
             self.stopping.wait(0.2)
 
     def stop(self) -> int:
@@ -180,7 +183,8 @@ class RSSSampler(threading.Thread):
         return self.peak
 
 
-def tree_rss(pid: int) -> int:
+def tree_usage(pid: int) -> tuple[int, float]:
+    """(resident bytes, CPU seconds used so far) of a process and its descendants."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -189,7 +193,8 @@ def tree_rss(pid: int) -> int:
             except (OSError, IndexError, ValueError):
                 continue
             children.setdefault(ppid, []).append(int(entry.name))
-    total, todo = 0, [pid]
+    total, cpu, todo = 0, 0.0, [pid]
+    tick = os.sysconf("SC_CLK_TCK")
     while todo:
         current = todo.pop()
         todo.extend(children.get(current, []))
@@ -197,9 +202,12 @@ def tree_rss(pid: int) -> int:
             for line in Path(f"/proc/{current}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
                     total += int(line.split()[1]) * 1024
-        except OSError:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            # utime, stime, and the same for waited-for children (prefork's pool)
+            cpu += sum(int(value) for value in fields[11:15]) / tick
+        except (OSError, ValueError):
             pass
-    return total
+    return total, cpu
 
 
 def percentile(values: list[float], fraction: float) -> float:

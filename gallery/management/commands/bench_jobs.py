@@ -130,11 +130,14 @@ class Command(BaseCommand):
 def measure(lab: Lab, worker, tag: str, jobs: int) -> dict:
     sampler = RSSSampler(worker.pid)
     sampler.start()
+    time.sleep(0.5)
+    cpu_before = sampler.cpu_seconds
     try:
         result = last_json_line(lab.manage("bench_jobs", "--phase", tag, "--jobs", str(jobs)))
     finally:
-        result_rss = sampler.stop()
-    result["peak_rss"] = result_rss
+        peak = sampler.stop()
+    result["peak_rss"] = peak
+    result["cpu_per_job_ms"] = (sampler.cpu_seconds - cpu_before) / jobs * 1000
     return result
 
 
@@ -142,7 +145,8 @@ def report(label: str, jobs: int, result: dict) -> str:
     return (
         f"{label}: {jobs} jobs, {result['succeeded']} succeeded, {result['images']} images in "
         f"{result['wall']:.1f} s = {result['images_per_s']:.2f} images/s; "
-        f"peak worker RSS {result['peak_rss'] / MiB:.0f} MiB"
+        f"peak worker RSS {result['peak_rss'] / MiB:.0f} MiB; worker CPU "
+        f"{result['cpu_per_job_ms']:.0f} ms per job"
     )
 
 
