@@ -15,10 +15,12 @@ from gallery.standin import faults
 
 # `hang` needs a short client timeout to end; the lab sets one (see ENV).
 FAULTS = [name for name in faults.FAULTS if name != "stream_cut"]
+# Short leases so killed workers' jobs come back within seconds; and, since a worker dies
+# every few seconds here, a job may lose its worker many times before it fails for it.
 ENV = {
-    "STUDIO_JOB_LEASE_SECONDS": "8",
+    "STUDIO_JOB_LEASE_SECONDS": "12",
     "STUDIO_DOORBELL_SECONDS": "3",
-    "STUDIO_JOB_MAX_LOSSES": "6",
+    "STUDIO_JOB_MAX_LOSSES": "20",
     "STUDIO_RETRY_BASE_DELAY": "0.5",
     "STUDIO_RETRY_MAX_DELAY": "4",
     "STUDIO_API_READ_TIMEOUT": "6",
