@@ -230,7 +230,8 @@ def _record_success(job, result, stored, readings, timing: "_Timing") -> None:
 
 
 def _record_failure(job, error: images_api.APIError, timing: "_Timing") -> float | None:
-    attempts = job.attempts
+    # The budget counts calls that got an answer (or a timeout), not calls whose worker died.
+    attempts = job.attempts - job.losses
     retry = isinstance(error, images_api.TransientError) and attempts < settings.JOB_MAX_ATTEMPTS
     now = timezone.now()
     # Only while this worker still holds the job: it may have been canceled, or taken over

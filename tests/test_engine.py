@@ -318,3 +318,10 @@ def test_check_gallery_finds_and_repairs_what_it_safely_can(alice, standin, medi
     assert (media_root / first.thumbnail_small.name).exists()
     assert tampered.exists()  # an original is never rewritten or deleted
     assert error == "1 problem found"
+
+
+def test_calls_cut_off_by_a_dying_worker_do_not_use_up_the_retry_budget(alice, standin, settings):
+    settings.JOB_MAX_ATTEMPTS = 2
+    job = queued_job(alice, prompt="a heron [fault:503]")
+    Job.objects.filter(pk=job.pk).update(attempts=3, losses=3)
+    assert services.run_job(services.claim_job(job.pk)) is not None  # first answered call

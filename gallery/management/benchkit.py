@@ -82,7 +82,9 @@ class Lab:
             timeout=timeout,
         )
         if done.returncode != 0:
-            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stderr[-3000:]}")
+            raise RuntimeError(
+                f"manage.py {' '.join(args)} failed:\n{done.stdout[-3000:]}{done.stderr[-3000:]}"
+            )
         return done.stdout
 
     def spawn(self, name: str, cmd: list[str]) -> subprocess.Popen:
