@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('gallery', '0003_visibility'),
+        ('gallery', '0002_invites'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
