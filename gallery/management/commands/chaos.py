@@ -23,7 +23,7 @@ ENV = {
     "STUDIO_JOB_MAX_LOSSES": "20",
     "STUDIO_RETRY_BASE_DELAY": "0.5",
     "STUDIO_RETRY_MAX_DELAY": "4",
-    "STUDIO_API_READ_TIMEOUT": "6",
+    "STUDIO_API_READ_TIMEOUT": "20",
     "STUDIO_MAX_CONCURRENT_CALLS": "100000",
     "STUDIO_IMAGES_PER_MINUTE": "0",
     "STUDIO_LOG_LEVEL": "WARNING",
@@ -94,7 +94,7 @@ class Command(BaseCommand):
             lab.start_standin(
                 "--latency", str(options["latency"]), "--jitter", str(options["latency"] / 2),
                 "--faults", ",".join(FAULTS), "--fault-rate", str(options["fault_rate"]),
-                "--seed", str(options["seed"]), "--hang-seconds", "10", "--slow-seconds", "3",
+                "--seed", str(options["seed"]), "--hang-seconds", "25", "--slow-seconds", "3",
                 "--retry-after", "1", "--no-sign",
             )  # fmt: skip
             workers = [f"worker{i}" for i in range(options["workers"])]
