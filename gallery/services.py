@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from . import images_api, media, provenance, registry
+from . import edits, images_api, media, provenance, registry
 from .models import Attempt, Image, Job
 
 log = logging.getLogger(__name__)
@@ -71,11 +71,14 @@ def run_job(job: Job) -> float | None:
         provenance.read(data, mime=s.content_type)
         for data, s in zip(result.images, stored, strict=True)
     ]
-    _record_success(job, result, stored, readings, started_at, clock)
+    composites = edits.make_composites(job, result.images) if job.kind == Job.Kind.EDIT else []
+    _record_success(job, result, stored, readings, started_at, clock, composites)
     return None
 
 
 def _call_api(job: Job) -> images_api.Result:
+    if job.kind == Job.Kind.EDIT:
+        return edits.run_edit(job)
     params = job.params
     return images_api.generate(
         model=job.model,
@@ -90,7 +93,7 @@ def _call_api(job: Job) -> images_api.Result:
     )
 
 
-def _record_success(job, result, stored, readings, started_at, clock) -> None:
+def _record_success(job, result, stored, readings, started_at, clock, composites=()) -> None:
     model = registry.get(job.model)
     cost = model.cost(result.usage) if model else Decimal(0)
     per_image = (cost / max(len(stored), 1)).quantize(Decimal("0.000001"))
@@ -99,7 +102,7 @@ def _record_success(job, result, stored, readings, started_at, clock) -> None:
             owner_id=job.owner_id,
             job=job,
             index=index,
-            source=Image.Source.GENERATED,
+            source=Image.Source.EDITED if job.kind == Job.Kind.EDIT else Image.Source.GENERATED,
             file=s.name,
             sha256=s.sha256,
             content_type=s.content_type,
@@ -126,6 +129,8 @@ def _record_success(job, result, stored, readings, started_at, clock) -> None:
     try:
         with transaction.atomic():
             Image.objects.bulk_create(images)
+            if job.kind == Job.Kind.EDIT:
+                edits.record_outputs(job, images, list(composites))
             Job.objects.filter(pk=job.pk).update(
                 status=Job.Status.SUCCEEDED,
                 usage=result.usage,

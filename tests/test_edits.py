@@ -1,0 +1,217 @@
+"""Edits: uploads checked by content, edit jobs through the real stand-in API, masks,
+"keep unmasked pixels" composites, lineage and the pages that show them."""
+
+import io
+
+import PIL.Image
+import pytest
+from django.urls import reverse
+
+from gallery import edits, provenance, services, uploads
+from gallery.models import Image, ImageParent, Job, JobInput
+
+pytestmark = pytest.mark.django_db
+
+
+def png(width=64, height=48, colour=(200, 30, 30), mode="RGB") -> bytes:
+    out = io.BytesIO()
+    PIL.Image.new(mode, (width, height), colour).save(out, "PNG")
+    return out.getvalue()
+
+
+def jpeg(width=64, height=48, orientation=None) -> bytes:
+    out = io.BytesIO()
+    image = PIL.Image.new("RGB", (width, height), (20, 120, 220))
+    exif = PIL.Image.Exif()
+    if orientation:
+        exif[0x0112] = orientation
+    image.save(out, "JPEG", exif=exif.tobytes())
+    return out.getvalue()
+
+
+def mask_png(width=64, height=48, box=(0, 0, 32, 48)) -> bytes:
+    """Opaque everywhere except `box`, which is transparent (editable)."""
+    mask = PIL.Image.new("RGBA", (width, height), (0, 0, 0, 255))
+    mask.paste((0, 0, 0, 0), box)
+    out = io.BytesIO()
+    mask.save(out, "PNG")
+    return out.getvalue()
+
+
+def upload(owner, data=None, name="photo.png") -> Image:
+    return uploads.store_upload(owner=owner, upload=uploads.check(data or png(), name=name))
+
+
+def run(job: Job) -> Job:
+    job = services.claim_job(job.pk)
+    assert services.run_job(job) is None
+    return Job.objects.get(pk=job.pk)
+
+
+# --- uploads -------------------------------------------------------------------------------
+
+
+def test_upload_stores_original_bytes_exactly_once(alice):
+    data = jpeg()
+    first = upload(alice, data, "a.jpg")
+    again = upload(alice, data, "b.jpg")
+    assert first.pk == again.pk
+    assert first.source == Image.Source.UPLOAD
+    assert first.file.read() == data
+    assert first.provenance_state == Image.Provenance.NONE
+
+
+def test_upload_with_exif_rotation_is_sent_upright_and_stored_as_received(alice):
+    data = jpeg(64, 48, orientation=6)
+    checked = uploads.check(data, name="rotated.jpg")
+    assert (checked.width, checked.height) == (48, 64)
+    image = upload(alice, data, "rotated.jpg")
+    assert image.file.read() == data
+    sent, content_type = uploads.for_api(data, "image/jpeg")
+    assert content_type == "image/png"
+    assert PIL.Image.open(io.BytesIO(sent)).size == (48, 64)
+
+
+def test_upload_without_rotation_is_sent_as_is():
+    data = png()
+    assert uploads.for_api(data, "image/png") == (data, "image/png")
+
+
+SVG = b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>'
+
+
+def _bmp() -> bytes:
+    out = io.BytesIO()
+    PIL.Image.new("RGB", (8, 8)).save(out, "BMP")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("data", "declared", "message"),
+    [
+        (SVG, "image/svg+xml", "SVG images are not supported"),
+        (png()[:60], "image/png", "not a readable PNG, JPEG or WebP"),
+        (b"\x00\x00\x00\x18ftypheic" + b"\x00" * 40, "image/heic", "HEIC images are not supported"),
+        (_bmp(), "image/bmp", "BMP images are not supported"),
+        (b"hello", "text/plain", "not a readable PNG, JPEG or WebP"),
+        (b"", "image/png", "the file is empty"),
+        (jpeg(), "image/png", "says it is PNG but its content is JPEG"),
+    ],
+    ids=["svg", "truncated", "heic", "bmp", "text", "empty", "wrong-declared-type"],
+)
+def test_bad_uploads_are_refused_with_a_clear_message(data, declared, message):
+    with pytest.raises(uploads.UploadRefused, match=message):
+        uploads.check(data, name="x", declared_type=declared)
+
+
+def test_upload_over_the_byte_limit_is_refused(settings):
+    settings.UPLOAD_MAX_BYTES = 1000
+    with pytest.raises(uploads.UploadRefused, match="the limit is 0 MB|limit is"):
+        uploads.check(b"\x89PNG" + b"\x00" * 2000, name="big.png")
+
+
+def test_upload_over_the_pixel_limit_is_refused(settings):
+    settings.UPLOAD_MAX_PIXELS = 1000
+    with pytest.raises(uploads.UploadRefused, match="pixels"):
+        uploads.check(png(100, 100), name="wide.png")
+
+
+# --- service -------------------------------------------------------------------------------
+
+
+def test_edit_with_mask_changes_only_the_masked_area_and_records_lineage(alice, standin):
+    first, second = upload(alice, png(64, 48)), upload(alice, png(32, 32, (0, 200, 0)))
+    job = edits.create_edit_job(
+        owner=alice,
+        prompt="a red boat",
+        model="gpt-image-1",
+        images=[first, second],
+        mask=mask_png(),
+        size="1024x1024",
+        quality="low",
+    )
+    assert list(job.inputs.values_list("image_id", flat=True)) == [first.pk, second.pk]
+    job = run(job)
+    assert job.status == Job.Status.SUCCEEDED, job.error
+    output = job.images.get()
+    assert output.source == Image.Source.EDITED
+    assert output.prompt == "a red boat"
+    assert output.ai_generated
+    links = list(output.parent_links.order_by("position").values_list("parent_id", "role"))
+    assert links == [(first.pk, "masked_input"), (second.pk, "input")]
+    # The stand-in changes only the transparent (left) half of the mask.
+    picture = PIL.Image.open(output.file).convert("RGB")
+    assert picture.getpixel((1000, 500)) == (200, 30, 30)
+    assert picture.getpixel((100, 500)) != (200, 30, 30)
+
+
+def test_keep_unmasked_composite_is_identical_outside_the_mask_and_signed(alice, standin):
+    original = png(64, 48, (10, 90, 160))
+    first = upload(alice, original)
+    job = edits.create_edit_job(
+        owner=alice,
+        prompt="a storm",
+        model="gpt-image-1",
+        images=[first],
+        mask=mask_png(box=(10, 10, 30, 30)),
+        keep_unmasked=True,
+        size="1024x1024",
+        quality="low",
+    )
+    job = run(job)
+    assert job.status == Job.Status.SUCCEEDED, job.error
+    output = job.images.get(source=Image.Source.EDITED)
+    composite = job.images.get(source=Image.Source.COMPOSITE)
+    assert composite.cost_usd == 0 and output.cost_usd == job.cost_usd
+    assert (composite.width, composite.height) == (64, 48)
+    before = PIL.Image.open(io.BytesIO(original)).convert("RGB")
+    after = PIL.Image.open(composite.file).convert("RGB")
+    outside = [(x, y) for x in range(64) for y in range(48) if not (10 <= x < 30 and 10 <= y < 30)]
+    assert all(before.getpixel(p) == after.getpixel(p) for p in outside)
+    assert any(before.getpixel((x, y)) != after.getpixel((x, y)) for x in range(10, 30) for y in range(10, 30))
+    roles = dict(composite.parent_links.values_list("role", "parent_id"))
+    assert roles == {"edit": output.pk, "original": first.pk}
+    summary = provenance.read(composite.file.read(), mime="image/png").summary
+    assert summary["state"] == "valid"
+    edited = summary["actions"][-1]
+    assert edited["action"] == "c2pa.edited" and edited["software_agent"].startswith("Studio")
+    assert summary["ai_generated"], "the stand-in's manifest travels along as the parent"
+    assert summary["ingredients"][0]["relationship"] == "parentOf"
+
+
+@pytest.mark.parametrize(
+    ("mask", "message"),
+    [
+        (jpeg(64, 48), "must be a PNG"),
+        (png(64, 48), "no alpha channel"),
+        (mask_png(32, 32, (0, 0, 8, 8)), "mask is 32x32 but the first image is 64x48"),
+        (b"junk", "not a readable PNG"),
+    ],
+    ids=["jpeg", "no-alpha", "wrong-size", "junk"],
+)
+def test_bad_masks_are_refused_before_anything_is_stored(alice, mask, message):
+    first = upload(alice)
+    with pytest.raises(edits.EditRefused, match=message):
+        edits.create_edit_job(owner=alice, prompt="x", model="gpt-image-1", images=[first], mask=mask)
+    assert not Job.objects.exists()
+
+
+def test_seventeen_images_are_refused(alice):
+    images = [upload(alice, png(8, 8, (i, i, i))) for i in range(17)]
+    with pytest.raises(edits.EditRefused, match="at most 16 images; you added 17"):
+        edits.create_edit_job(owner=alice, prompt="x", model="gpt-image-1", images=images)
+    assert not Job.objects.exists() and not JobInput.objects.exists()
+
+
+def test_input_fidelity_is_refused_for_a_model_without_it(alice):
+    with pytest.raises(edits.EditRefused, match="no input fidelity"):
+        edits.create_edit_job(
+            owner=alice, prompt="x", model="gpt-image-2", images=[upload(alice)], input_fidelity="high"
+        )
+
+
+def test_keep_unmasked_needs_a_mask(alice):
+    with pytest.raises(edits.EditRefused, match="needs a mask"):
+        edits.create_edit_job(
+            owner=alice, prompt="x", model="gpt-image-1", images=[upload(alice)], keep_unmasked=True
+        )
