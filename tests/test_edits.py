@@ -7,7 +7,7 @@ import PIL.Image
 import pytest
 from django.urls import reverse
 
-from gallery import edits, provenance, services, uploads
+from gallery import edits, media, provenance, services, uploads
 from gallery.models import Image, ImageParent, Job, JobInput
 
 pytestmark = pytest.mark.django_db
@@ -171,7 +171,7 @@ def test_keep_unmasked_composite_is_identical_outside_the_mask_and_signed(alice,
     assert any(before.getpixel((x, y)) != after.getpixel((x, y)) for x in range(10, 30) for y in range(10, 30))
     roles = dict(composite.parent_links.values_list("role", "parent_id"))
     assert roles == {"edit": output.pk, "original": first.pk}
-    summary = provenance.read(composite.file.read(), mime="image/png").summary
+    summary = provenance.read(media.read(composite.file.name), mime="image/png").summary
     assert summary["state"] == "valid"
     edited = summary["actions"][-1]
     assert edited["action"] == "c2pa.edited" and edited["software_agent"].startswith("Studio")
