@@ -40,7 +40,7 @@ def create_edit_job(
     owner,
     prompt: str,
     model: str,
-    images: list[Image],
+    images: list[Image | uploads.CheckedUpload],
     mask: bytes | None = None,
     keep_unmasked: bool = False,
     n: int = 1,
@@ -51,8 +51,9 @@ def create_edit_job(
     output_compression: int | None = None,
     input_fidelity: str | None = None,
 ) -> Job:
-    """Record an edit request (inputs in order, the mask as a derived file). The caller
-    enqueues it once the transaction commits."""
+    """Record an edit request: inputs in order (checked uploads become gallery Images here,
+    only once everything else passed), the mask as a derived file. The caller enqueues the
+    job once the transaction commits."""
     image_model = registry.get(model)
     if image_model is None or not image_model.edits:
         raise EditRefused(f"{model} cannot edit images. Choose another model.")
@@ -66,7 +67,7 @@ def create_edit_job(
     if input_fidelity and not image_model.input_fidelity:
         raise EditRefused(f"{image_model.label} has no input fidelity setting.")
     if mask is not None:
-        check_mask(mask, uploads.oriented_size(media.read(images[0].file.name)))
+        check_mask(mask, _shown_size(images[0]))
     elif keep_unmasked:
         raise EditRefused("Keeping the unmasked pixels needs a mask: paint the area to change.")
     params = {
@@ -83,6 +84,12 @@ def create_edit_job(
         params["input_fidelity"] = input_fidelity
     mask_name = media.store_derived(mask, folder="masks", extension="png") if mask else ""
     with transaction.atomic():
+        images = [
+            uploads.store_upload(owner=owner, upload=image)
+            if isinstance(image, uploads.CheckedUpload)
+            else image
+            for image in images
+        ]
         job = Job.objects.create(
             owner=owner, kind=Job.Kind.EDIT, model=model, prompt=prompt, params=params, mask=mask_name
         )
@@ -91,6 +98,12 @@ def create_edit_job(
             for position, image in enumerate(images)
         )
     return job
+
+
+def _shown_size(image: Image | uploads.CheckedUpload) -> tuple[int, int]:
+    if isinstance(image, uploads.CheckedUpload):
+        return image.width, image.height
+    return uploads.oriented_size(media.read(image.file.name))
 
 
 def check_mask(data: bytes, first_size: tuple[int, int]) -> None:

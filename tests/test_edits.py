@@ -215,3 +215,128 @@ def test_keep_unmasked_needs_a_mask(alice):
         edits.create_edit_job(
             owner=alice, prompt="x", model="gpt-image-1", images=[upload(alice)], keep_unmasked=True
         )
+
+
+# --- views ---------------------------------------------------------------------------------
+
+
+def test_edit_page_prefills_the_image_and_offers_the_mask_painter(alice_client, alice):
+    image = upload(alice)
+    response = alice_client.get(reverse("gallery:edit") + f"?image={image.pk}")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert f'name="image_ids" value="{image.pk}"' in body
+    assert 'id="mask-canvas"' in body and "treats the mask as guidance" in body
+    assert 'name="input_fidelity"' in body  # gpt-image-1 has it
+
+
+def test_model_without_input_fidelity_drops_the_option(alice_client):
+    response = alice_client.get(
+        reverse("gallery:edit") + "?model=gpt-image-2", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="edit-options"
+    )
+    assert response.status_code == 200
+    assert 'name="input_fidelity"' not in response.content.decode()
+
+
+def test_upload_endpoint_stores_a_good_file_and_refuses_svg(alice_client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    good = SimpleUploadedFile("a.png", png(), content_type="image/png")
+    response = alice_client.post(reverse("gallery:edit-upload"), {"file": good})
+    assert response.status_code == 200
+    assert Image.objects.get(pk=response.json()["id"]).source == Image.Source.UPLOAD
+    svg = SimpleUploadedFile("x.svg", SVG, content_type="image/svg+xml")
+    response = alice_client.post(reverse("gallery:edit-upload"), {"file": svg})
+    assert response.status_code == 400
+    assert "SVG images are not supported" in response.json()["error"]
+    assert Image.objects.count() == 1
+
+
+def _post_edit(client, *, files=(), mask=None, htmx=True, **fields):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    data = {"prompt": "a red boat", "model": "gpt-image-1", "n": 1, "size": "auto", "quality": "low",
+            "background": "auto", "output_format": "png", **fields}
+    data["uploads"] = [SimpleUploadedFile(name, content, content_type=kind) for name, content, kind in files]
+    if mask is not None:
+        data["mask"] = SimpleUploadedFile("mask.png", mask, content_type="image/png")
+    headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    return client.post(reverse("gallery:edit"), data, **headers)
+
+
+def test_edit_submission_with_upload_and_mask_creates_a_queued_job(alice_client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = _post_edit(alice_client, files=[("a.png", png(), "image/png")], mask=mask_png(), keep_unmasked="on")
+    assert response.status_code == 200, response.content.decode()
+    job = Job.objects.get()
+    assert job.kind == Job.Kind.EDIT and job.params["keep_unmasked"] is True
+    assert job.mask.name.startswith("masks/")
+    assert f'id="job-{job.pk}"' in response.content.decode()
+    assert len(callbacks) == 1
+
+
+@pytest.mark.parametrize(
+    ("files", "mask", "message"),
+    [
+        ([("x.svg", SVG, "image/svg+xml")], None, "SVG images are not supported"),
+        ([("a.png", png()[:70], "image/png")], None, "not a readable PNG"),
+        ([("a.png", png(), "image/png")], png(), "no alpha channel"),
+        ([("a.png", png(), "image/png")], mask_png(10, 10), "mask is 10x10 but the first image is 64x48"),
+        ([(f"{i}.png", png(8, 8, (i, 0, 0)), "image/png") for i in range(17)], None, "at most 16 images; you added 17"),
+        ([], None, "Add at least one image"),
+    ],
+    ids=["svg", "truncated", "mask-no-alpha", "mask-size", "seventeen", "none"],
+)
+def test_bad_edit_submissions_say_why_and_store_nothing(alice_client, files, mask, message):
+    response = _post_edit(alice_client, files=files, mask=mask)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not Image.objects.exists() and not Job.objects.exists()
+
+
+def test_plain_form_post_redirects_to_the_job_and_errors_render_the_page(alice_client):
+    response = _post_edit(alice_client, files=[("a.png", png(), "image/png")], htmx=False)
+    assert response.status_code == 302
+    response = _post_edit(alice_client, files=[], htmx=False)
+    assert response.status_code == 400 and "<h1>Edit</h1>" in response.content.decode()
+
+
+def test_someone_elses_upload_cannot_be_used_or_seen(client, alice, bob):
+    image = upload(alice)
+    client.force_login(bob)
+    response = _post_edit(client, image_ids=[image.pk])
+    assert response.status_code == 400
+    assert f"Image {image.pk} is not available to you" in response.content.decode()
+    assert client.get(reverse("gallery:image-lineage", args=[image.pk])).status_code == 404
+
+
+def test_anonymous_people_are_sent_to_sign_in(client):
+    for name in ("gallery:edit", "gallery:edit-upload"):
+        response = client.get(reverse(name)) if name == "gallery:edit" else client.post(reverse(name))
+        assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_lineage_page_shows_the_tree_and_hides_private_parents(alice_client, alice, bob, standin):
+    first = upload(alice)
+    job = run(edits.create_edit_job(owner=alice, prompt="a boat", model="gpt-image-1", images=[first],
+                                     mask=mask_png(), keep_unmasked=True, size="1024x1024", quality="low"))
+    output = job.images.get(source=Image.Source.EDITED)
+    composite = job.images.get(source=Image.Source.COMPOSITE)
+    second = run(edits.create_edit_job(owner=alice, prompt="a boat at night", model="gpt-image-1",
+                                       images=[output], size="1024x1024", quality="low"))
+    grandchild = second.images.get()
+
+    page = alice_client.get(reverse("gallery:image-lineage", args=[grandchild.pk])).content.decode()
+    for ancestor in (output, first):
+        assert reverse("gallery:image-detail", args=[ancestor.pk]) in page
+    page = alice_client.get(reverse("gallery:image-lineage", args=[first.pk])).content.decode()
+    for descendant in (output, composite, grandchild):
+        assert reverse("gallery:image-detail", args=[descendant.pk]) in page
+    detail = alice_client.get(reverse("gallery:image-detail", args=[output.pk])).content.decode()
+    assert "Made from" in detail and "Used in" in detail
+
+    alice_client.force_login(bob)
+    page = alice_client.get(reverse("gallery:image-lineage", args=[grandchild.pk])).content.decode()
+    assert "a private image" in page
+    assert reverse("gallery:image-thumbnail", args=[first.pk, 256]) not in page
+    assert reverse("gallery:image-detail", args=[output.pk]) in page

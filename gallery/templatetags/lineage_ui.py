@@ -1,0 +1,12 @@
+from django import template
+
+from .. import lineage
+from ..edit_views import visible_images
+
+register = template.Library()
+
+
+@register.inclusion_tag("gallery/lineage_panel.html", takes_context=True)
+def lineage_panel(context, image):
+    """Parents and children of `image`, as far as the viewer may see them."""
+    return {"image": image, **lineage.neighbours(image, visible_images(context["request"].user))}
