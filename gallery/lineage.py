@@ -27,7 +27,7 @@ def neighbours(image: Image, visible) -> dict:
             for link in parents
         ],
         "children": [
-            Node(link.child if link.child_id in seen else None, link.get_role_display())
+            Node(link.child if link.child_id in seen else None, _as(link))
             for link in children.order_by("child_id")
         ],
     }
@@ -60,7 +60,8 @@ def _grow(root: Image, visible, *, up: bool) -> list[Node]:
             if count >= MAX_NODES:
                 break
             count += 1
-            node = Node(other if other.pk in seen else None, link.get_role_display())
+            role = link.get_role_display() if up else _as(link)
+            node = Node(other if other.pk in seen else None, role)
             for holder in frontier[here]:
                 holder.branches.append(node)
             if node.image is not None and other.pk not in visited:
@@ -68,6 +69,11 @@ def _grow(root: Image, visible, *, up: bool) -> list[Node]:
                 following.setdefault(other.pk, []).append(node)
         frontier = following
     return top.branches
+
+
+def _as(link: ImageParent) -> str:
+    """How a child used its parent: "uses it as input (masked)"."""
+    return f"uses it as {link.get_role_display().lower()}"
 
 
 def _visible_ids(visible, ids: list[int]) -> set[int]:

@@ -112,8 +112,9 @@
     }
   }
 
-  function uploadAll(files) {
-    for (const file of files) upload(file);
+  // One at a time, so the images land in the order they were chosen.
+  async function uploadAll(files) {
+    for (const file of files) await upload(file);
   }
 
   fileInput.addEventListener("change", () => {
