@@ -31,7 +31,7 @@ class EditForm(GenerateForm):
         data = super().clean()
         images: list = []
         ids = self.data.getlist("image_ids") if self.is_bound else []
-        wanted = [int(value) for value in ids if str(value).isdigit()]
+        wanted = [int(value) for value in ids if is_id(value)]
         if len(wanted) != len(ids):
             self.add_error(None, "An image reference was not understood; add the image again.")
         found = {i.pk: i for i in self.visible_images.filter(pk__in=wanted)} if wanted else {}
@@ -66,3 +66,8 @@ class EditForm(GenerateForm):
                 data["mask"] = mask.read()
         data["input_fidelity"] = data.get("input_fidelity") or None
         return data
+
+
+def is_id(value: str) -> bool:
+    # Not str.isdigit(): it accepts "²", which int() refuses.
+    return value.isascii() and value.isdecimal() and len(value) < 19

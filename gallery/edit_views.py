@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import edits, lineage, registry, tasks, uploads
-from .edit_forms import EditForm
+from .edit_forms import EditForm, is_id
 from .models import Image, Job
 
 PICKER_SIZE = 24
@@ -47,7 +47,7 @@ def edit(request):
 
 
 def _page(request, form, visible) -> dict:
-    wanted = [int(v) for v in request.GET.getlist("image") if v.isdigit()][:16]
+    wanted = [int(v) for v in request.GET.getlist("image") if is_id(v)][:16]
     found = {i.pk: i for i in visible.filter(pk__in=wanted)}
     return {
         "form": form,
