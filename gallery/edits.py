@@ -17,7 +17,7 @@ import PIL.Image
 from django.db import transaction
 
 from . import images_api, media, provenance, registry, uploads
-from .models import Image, ImageParent, Job, JobInput
+from .models import Image, ImageParent, Job, JobInput, Profile
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,7 @@ def create_edit_job(
     output_format: str = "png",
     output_compression: int | None = None,
     input_fidelity: str | None = None,
+    visibility: str | None = None,
 ) -> Job:
     """Record an edit request: inputs in order (checked uploads become gallery Images here,
     only once everything else passed), the mask as a derived file. The caller enqueues the
@@ -82,16 +83,23 @@ def create_edit_job(
         params["output_compression"] = output_compression
     if input_fidelity:
         params["input_fidelity"] = input_fidelity
+    visibility = visibility or Profile.of(owner).default_visibility
     mask_name = media.store_derived(mask, folder="masks", extension="png") if mask else ""
     with transaction.atomic():
         images = [
-            uploads.store_upload(owner=owner, upload=image)
+            uploads.store_upload(owner=owner, upload=image, visibility=visibility)
             if isinstance(image, uploads.CheckedUpload)
             else image
             for image in images
         ]
         job = Job.objects.create(
-            owner=owner, kind=Job.Kind.EDIT, model=model, prompt=prompt, params=params, mask=mask_name
+            owner=owner,
+            kind=Job.Kind.EDIT,
+            model=model,
+            prompt=prompt,
+            params=params,
+            mask=mask_name,
+            visibility=visibility,
         )
         JobInput.objects.bulk_create(
             JobInput(job=job, position=position, image=image)
@@ -249,6 +257,7 @@ def record_outputs(job: Job, outputs: list[Image], composites: list[Composite]) 
                 model=job.model,
                 quality=output.quality,
                 background=output.background,
+                visibility=output.visibility,
                 provenance_state=reading.state,
                 ai_generated=reading.ai_generated,
                 provenance=reading.summary,

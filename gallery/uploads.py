@@ -16,7 +16,7 @@ import PIL.ImageOps
 from django.conf import settings
 
 from . import media, provenance
-from .models import Image
+from .models import Image, Profile
 
 # EXIF orientations that rotate by 90 or 270 degrees, so width and height swap.
 _SWAPPED = {5, 6, 7, 8}
@@ -109,9 +109,10 @@ def for_api(data: bytes, content_type: str) -> tuple[bytes, str]:
         return out.getvalue(), "image/png"
 
 
-def store_upload(*, owner, upload: CheckedUpload) -> Image:
+def store_upload(*, owner, upload: CheckedUpload, visibility: str | None = None) -> Image:
     """An upload as a gallery Image (source UPLOAD): original bytes exact, thumbnails, and its
-    Content Credentials read. The same file uploaded twice by one person is one Image."""
+    Content Credentials read; shared or private as asked, else as the owner's default. The
+    same file uploaded twice by one person is one Image."""
     sha256 = hashlib.sha256(upload.data).hexdigest()
     existing = _existing(owner, sha256)
     if existing is not None:
@@ -132,6 +133,7 @@ def store_upload(*, owner, upload: CheckedUpload) -> Image:
         thumbnail_width=stored.thumbnail_width,
         thumbnail_height=stored.thumbnail_height,
         prompt="",
+        visibility=visibility or Profile.of(owner).default_visibility,
         provenance_state=reading.state,
         ai_generated=reading.ai_generated,
         provenance=reading.summary,

@@ -38,8 +38,9 @@ def mask_png(width=64, height=48, box=(0, 0, 32, 48)) -> bytes:
     return out.getvalue()
 
 
-def upload(owner, data=None, name="photo.png") -> Image:
-    return uploads.store_upload(owner=owner, upload=uploads.check(data or png(), name=name))
+def upload(owner, data=None, name="photo.png", visibility=None) -> Image:
+    checked = uploads.check(data or png(), name=name)
+    return uploads.store_upload(owner=owner, upload=checked, visibility=visibility)
 
 
 def run(job: Job) -> Job:
@@ -301,13 +302,44 @@ def test_plain_form_post_redirects_to_the_job_and_errors_render_the_page(alice_c
     assert response.status_code == 400 and "<h1>Edit</h1>" in response.content.decode()
 
 
-def test_someone_elses_upload_cannot_be_used_or_seen(client, alice, bob):
-    image = upload(alice)
+def test_someone_elses_private_upload_cannot_be_used_or_seen(client, alice, bob):
+    image = upload(alice, visibility="private")
     client.force_login(bob)
     response = _post_edit(client, image_ids=[image.pk])
     assert response.status_code == 400
     assert f"Image {image.pk} is not available to you" in response.content.decode()
     assert client.get(reverse("gallery:image-lineage", args=[image.pk])).status_code == 404
+
+
+def test_a_shared_image_of_someone_else_can_be_edited(client, alice, bob):
+    image = upload(alice, visibility="shared")
+    client.force_login(bob)
+    assert _post_edit(client, image_ids=[image.pk]).status_code == 200
+    job = Job.objects.get()
+    assert job.owner == bob and list(job.inputs.values_list("image_id", flat=True)) == [image.pk]
+
+
+def test_edit_job_and_its_uploads_follow_the_chosen_visibility(alice_client, alice, bob):
+    response = _post_edit(alice_client, files=[("a.png", png(), "image/png")], visibility="private")
+    assert response.status_code == 200
+    job = Job.objects.get()
+    assert job.visibility == "private"
+    assert job.inputs.get().image.visibility == "private"
+
+
+def test_upload_rate_limit_refuses_and_stores_nothing(alice_client, settings):
+    from django.core.cache import cache
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    cache.clear()
+    settings.STUDIO_UPLOADS_PER_MINUTE = 1
+    url = reverse("gallery:edit-upload")
+    first = alice_client.post(url, {"file": SimpleUploadedFile("a.png", png(), content_type="image/png")})
+    assert first.status_code == 200
+    again = SimpleUploadedFile("b.png", png(9, 9), content_type="image/png")
+    response = alice_client.post(url, {"file": again})
+    assert response.status_code == 429 and "at most 1 file" in response.json()["error"]
+    assert Image.objects.count() == 1
 
 
 def test_anonymous_people_are_sent_to_sign_in(client):
@@ -317,7 +349,7 @@ def test_anonymous_people_are_sent_to_sign_in(client):
 
 
 def test_lineage_page_shows_the_tree_and_hides_private_parents(alice_client, alice, bob, standin):
-    first = upload(alice)
+    first = upload(alice, visibility="private")
     job = run(edits.create_edit_job(owner=alice, prompt="a boat", model="gpt-image-1", images=[first],
                                      mask=mask_png(), keep_unmasked=True, size="1024x1024", quality="low"))
     output = job.images.get(source=Image.Source.EDITED)

@@ -1,7 +1,6 @@
 from django import template
 
-from .. import lineage
-from ..edit_views import visible_images
+from .. import access, lineage
 
 register = template.Library()
 
@@ -9,4 +8,4 @@ register = template.Library()
 @register.inclusion_tag("gallery/lineage_panel.html", takes_context=True)
 def lineage_panel(context, image):
     """Parents and children of `image`, as far as the viewer may see them."""
-    return {"image": image, **lineage.neighbours(image, visible_images(context["request"].user))}
+    return {"image": image, **lineage.neighbours(image, access.visible_images(context["request"].user))}
