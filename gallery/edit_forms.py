@@ -43,7 +43,9 @@ class EditForm(GenerateForm):
         for upload in self.files.getlist("uploads") if self.files else []:
             try:
                 images.append(
-                    uploads.check(upload.read(), name=upload.name, declared_type=upload.content_type)
+                    uploads.check(
+                        upload.read(), name=upload.name, declared_type=upload.content_type
+                    )
                 )
             except uploads.UploadRefused as error:
                 self.add_error(None, str(error))

@@ -32,7 +32,9 @@ def edit(request):
                 form.add_error(None, str(error))
         if job is None:
             if request.htmx:
-                response = render(request, "gallery/edit.html#errors", {"form": form}, status=status)
+                response = render(
+                    request, "gallery/edit.html#errors", {"form": form}, status=status
+                )
             else:
                 context = _page(request, form, visible)
                 response = render(request, "gallery/edit.html", context, status=status)

@@ -141,9 +141,13 @@ def run_edit(job: Job, on_partial: images_api.PartialCallback | None = None) -> 
     """POST the job's inputs (in order) and mask to /images/edits."""
     files = []
     for link in job.inputs.select_related("image").order_by("position"):
-        data, content_type = uploads.for_api(media.read(link.image.file.name), link.image.content_type)
+        data, content_type = uploads.for_api(
+            media.read(link.image.file.name), link.image.content_type
+        )
         extension = media.EXTENSIONS[content_type]
-        files.append(images_api.InputFile(f"image-{link.position + 1}.{extension}", data, content_type))
+        files.append(
+            images_api.InputFile(f"image-{link.position + 1}.{extension}", data, content_type)
+        )
     mask = None
     if job.mask:
         mask = images_api.InputFile("mask.png", media.read(job.mask.name), "image/png")
@@ -272,6 +276,8 @@ def record_outputs(job: Job, outputs: list[Image], composites: list[Composite]) 
             )
         )
         links.append(
-            ImageParent(child=image, parent_id=inputs[0], role=ImageParent.Role.ORIGINAL, position=1)
+            ImageParent(
+                child=image, parent_id=inputs[0], role=ImageParent.Role.ORIGINAL, position=1
+            )
         )
     ImageParent.objects.bulk_create(links)

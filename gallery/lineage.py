@@ -20,7 +20,9 @@ def neighbours(image: Image, visible) -> dict:
     """The image's parents and children, one level each way."""
     parents = ImageParent.objects.filter(child=image).select_related("parent")
     children = ImageParent.objects.filter(parent=image).select_related("child")
-    seen = _visible_ids(visible, [link.parent_id for link in parents] + [c.child_id for c in children])
+    seen = _visible_ids(
+        visible, [link.parent_id for link in parents] + [c.child_id for c in children]
+    )
     return {
         "parents": [
             Node(link.parent if link.parent_id in seen else None, link.get_role_display())

@@ -50,7 +50,9 @@ def check(data: bytes, *, name: str = "", declared_type: str = "") -> CheckedUpl
         raise UploadRefused(f"{label}the file is empty.")
     unsupported = _unsupported_format(data)
     if unsupported:
-        raise UploadRefused(f"{label}{unsupported} images are not supported; use PNG, JPEG or WebP.")
+        raise UploadRefused(
+            f"{label}{unsupported} images are not supported; use PNG, JPEG or WebP."
+        )
     try:
         content_type, _, _ = media.inspect(data)
         with PIL.Image.open(io.BytesIO(data)) as image:

@@ -91,12 +91,16 @@ def test_upload_two_images_paint_a_mask_edit_and_see_the_lineage(page, tmp_path)
     page.screenshot(path=str(ARTIFACTS / "edit-result.png"), full_page=True)
     lineage.get_by_role("link", name="Whole lineage tree").click()
     expect(page.get_by_role("heading", name="Made from")).to_be_visible()
-    expect(page.locator(".lineage-tree a.lineage-node")).to_have_count(4)  # 2 inputs, composite, self
+    expect(page.locator(".lineage-tree a.lineage-node")).to_have_count(
+        4
+    )  # 2 inputs, composite, self
     page.screenshot(path=str(ARTIFACTS / "edit-lineage.png"), full_page=True)
 
     # The composite: the original exactly, outside the painted rectangle.
     cookies = {c["name"]: c["value"] for c in page.context.cookies()}
-    original = httpx.get(f"{page.url.split('/images/')[0]}{pages['composite']}original", cookies=cookies)
+    original = httpx.get(
+        f"{page.url.split('/images/')[0]}{pages['composite']}original", cookies=cookies
+    )
     assert original.status_code == 200
     result = PIL.Image.open(io.BytesIO(original.content)).convert("RGB")
     assert result.size == (600, 400)

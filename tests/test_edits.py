@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from gallery import edits, media, provenance, services, uploads
-from gallery.models import Image, ImageParent, Job, JobInput
+from gallery.models import Image, Job, JobInput
 
 pytestmark = pytest.mark.django_db
 
@@ -169,7 +169,11 @@ def test_keep_unmasked_composite_is_identical_outside_the_mask_and_signed(alice,
     after = PIL.Image.open(composite.file).convert("RGB")
     outside = [(x, y) for x in range(64) for y in range(48) if not (10 <= x < 30 and 10 <= y < 30)]
     assert all(before.getpixel(p) == after.getpixel(p) for p in outside)
-    assert any(before.getpixel((x, y)) != after.getpixel((x, y)) for x in range(10, 30) for y in range(10, 30))
+    assert any(
+        before.getpixel((x, y)) != after.getpixel((x, y))
+        for x in range(10, 30)
+        for y in range(10, 30)
+    )
     roles = dict(composite.parent_links.values_list("role", "parent_id"))
     assert roles == {"edit": output.pk, "original": first.pk}
     summary = provenance.read(media.read(composite.file.name), mime="image/png").summary
@@ -193,7 +197,9 @@ def test_keep_unmasked_composite_is_identical_outside_the_mask_and_signed(alice,
 def test_bad_masks_are_refused_before_anything_is_stored(alice, mask, message):
     first = upload(alice)
     with pytest.raises(edits.EditRefused, match=message):
-        edits.create_edit_job(owner=alice, prompt="x", model="gpt-image-1", images=[first], mask=mask)
+        edits.create_edit_job(
+            owner=alice, prompt="x", model="gpt-image-1", images=[first], mask=mask
+        )
     assert not Job.objects.exists()
 
 
@@ -207,7 +213,11 @@ def test_seventeen_images_are_refused(alice):
 def test_input_fidelity_is_refused_for_a_model_without_it(alice):
     with pytest.raises(edits.EditRefused, match="no input fidelity"):
         edits.create_edit_job(
-            owner=alice, prompt="x", model="gpt-image-2", images=[upload(alice)], input_fidelity="high"
+            owner=alice,
+            prompt="x",
+            model="gpt-image-2",
+            images=[upload(alice)],
+            input_fidelity="high",
         )
 
 
@@ -233,7 +243,9 @@ def test_edit_page_prefills_the_image_and_offers_the_mask_painter(alice_client, 
 
 def test_model_without_input_fidelity_drops_the_option(alice_client):
     response = alice_client.get(
-        reverse("gallery:edit") + "?model=gpt-image-2", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="edit-options"
+        reverse("gallery:edit") + "?model=gpt-image-2",
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="edit-options",
     )
     assert response.status_code == 200
     assert 'name="input_fidelity"' not in response.content.decode()
@@ -256,18 +268,32 @@ def test_upload_endpoint_stores_a_good_file_and_refuses_svg(alice_client):
 def _post_edit(client, *, files=(), mask=None, htmx=True, **fields):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    data = {"prompt": "a red boat", "model": "gpt-image-1", "n": 1, "size": "auto", "quality": "low",
-            "background": "auto", "output_format": "png", **fields}
-    data["uploads"] = [SimpleUploadedFile(name, content, content_type=kind) for name, content, kind in files]
+    data = {
+        "prompt": "a red boat",
+        "model": "gpt-image-1",
+        "n": 1,
+        "size": "auto",
+        "quality": "low",
+        "background": "auto",
+        "output_format": "png",
+        **fields,
+    }
+    data["uploads"] = [
+        SimpleUploadedFile(name, content, content_type=kind) for name, content, kind in files
+    ]
     if mask is not None:
         data["mask"] = SimpleUploadedFile("mask.png", mask, content_type="image/png")
     headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
     return client.post(reverse("gallery:edit"), data, **headers)
 
 
-def test_edit_submission_with_upload_and_mask_creates_a_queued_job(alice_client, django_capture_on_commit_callbacks):
+def test_edit_submission_with_upload_and_mask_creates_a_queued_job(
+    alice_client, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks() as callbacks:
-        response = _post_edit(alice_client, files=[("a.png", png(), "image/png")], mask=mask_png(), keep_unmasked="on")
+        response = _post_edit(
+            alice_client, files=[("a.png", png(), "image/png")], mask=mask_png(), keep_unmasked="on"
+        )
     assert response.status_code == 200, response.content.decode()
     job = Job.objects.get()
     assert job.kind == Job.Kind.EDIT and job.params["keep_unmasked"] is True
@@ -282,8 +308,16 @@ def test_edit_submission_with_upload_and_mask_creates_a_queued_job(alice_client,
         ([("x.svg", SVG, "image/svg+xml")], None, "SVG images are not supported"),
         ([("a.png", png()[:70], "image/png")], None, "not a readable PNG"),
         ([("a.png", png(), "image/png")], png(), "no alpha channel"),
-        ([("a.png", png(), "image/png")], mask_png(10, 10), "mask is 10x10 but the first image is 64x48"),
-        ([(f"{i}.png", png(8, 8, (i, 0, 0)), "image/png") for i in range(17)], None, "at most 16 images; you added 17"),
+        (
+            [("a.png", png(), "image/png")],
+            mask_png(10, 10),
+            "mask is 10x10 but the first image is 64x48",
+        ),
+        (
+            [(f"{i}.png", png(8, 8, (i, 0, 0)), "image/png") for i in range(17)],
+            None,
+            "at most 16 images; you added 17",
+        ),
         ([], None, "Add at least one image"),
     ],
     ids=["svg", "truncated", "mask-no-alpha", "mask-size", "seventeen", "none"],
@@ -334,7 +368,9 @@ def test_upload_rate_limit_refuses_and_stores_nothing(alice_client, settings):
     cache.clear()
     settings.STUDIO_UPLOADS_PER_MINUTE = 1
     url = reverse("gallery:edit-upload")
-    first = alice_client.post(url, {"file": SimpleUploadedFile("a.png", png(), content_type="image/png")})
+    first = alice_client.post(
+        url, {"file": SimpleUploadedFile("a.png", png(), content_type="image/png")}
+    )
     assert first.status_code == 200
     again = SimpleUploadedFile("b.png", png(9, 9), content_type="image/png")
     response = alice_client.post(url, {"file": again})
@@ -344,18 +380,38 @@ def test_upload_rate_limit_refuses_and_stores_nothing(alice_client, settings):
 
 def test_anonymous_people_are_sent_to_sign_in(client):
     for name in ("gallery:edit", "gallery:edit-upload"):
-        response = client.get(reverse(name)) if name == "gallery:edit" else client.post(reverse(name))
+        response = (
+            client.get(reverse(name)) if name == "gallery:edit" else client.post(reverse(name))
+        )
         assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 
 
 def test_lineage_page_shows_the_tree_and_hides_private_parents(alice_client, alice, bob, standin):
     first = upload(alice, visibility="private")
-    job = run(edits.create_edit_job(owner=alice, prompt="a boat", model="gpt-image-1", images=[first],
-                                     mask=mask_png(), keep_unmasked=True, size="1024x1024", quality="low"))
+    job = run(
+        edits.create_edit_job(
+            owner=alice,
+            prompt="a boat",
+            model="gpt-image-1",
+            images=[first],
+            mask=mask_png(),
+            keep_unmasked=True,
+            size="1024x1024",
+            quality="low",
+        )
+    )
     output = job.images.get(source=Image.Source.EDITED)
     composite = job.images.get(source=Image.Source.COMPOSITE)
-    second = run(edits.create_edit_job(owner=alice, prompt="a boat at night", model="gpt-image-1",
-                                       images=[output], size="1024x1024", quality="low"))
+    second = run(
+        edits.create_edit_job(
+            owner=alice,
+            prompt="a boat at night",
+            model="gpt-image-1",
+            images=[output],
+            size="1024x1024",
+            quality="low",
+        )
+    )
     grandchild = second.images.get()
 
     page = alice_client.get(reverse("gallery:image-lineage", args=[grandchild.pk])).content.decode()

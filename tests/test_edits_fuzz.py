@@ -49,7 +49,15 @@ def damaged_images(draw) -> bytes:
 
 file_contents = st.one_of(st.binary(max_size=2048), damaged_images(), st.sampled_from(SEEDS))
 content_types = st.sampled_from(
-    ["image/png", "image/jpeg", "image/webp", "image/svg+xml", "application/octet-stream", "", "text/plain"]
+    [
+        "image/png",
+        "image/jpeg",
+        "image/webp",
+        "image/svg+xml",
+        "application/octet-stream",
+        "",
+        "text/plain",
+    ]
 )
 # The test client cannot send names like "/" (Django refuses to build such an upload).
 names = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9 _.()-]{0,30}", fullmatch=True)
@@ -69,7 +77,9 @@ def test_upload_endpoint_never_fails_and_stores_nothing_on_refusal(alice_client)
         nonlocal ran
         ran += 1
         before = _counts()
-        upload = SimpleUploadedFile(name, data, content_type=content_type or "application/octet-stream")
+        upload = SimpleUploadedFile(
+            name, data, content_type=content_type or "application/octet-stream"
+        )
         response = alice_client.post(reverse("gallery:edit-upload"), {"file": upload})
         assert response.status_code in (200, 400), response.content[:300]
         if response.status_code == 400:
@@ -99,7 +109,9 @@ def test_edit_endpoint_never_fails_and_stores_nothing_on_refusal(alice_client, a
                 "output_format": st.sampled_from(["png", "jpeg", "webp"]) | text,
                 "input_fidelity": st.sampled_from(["", "low", "high"]) | text,
                 "keep_unmasked": st.sampled_from(["", "on"]),
-                "image_ids": st.lists(st.sampled_from(["1", "999999", "-1", "abc"]) | text, max_size=3),
+                "image_ids": st.lists(
+                    st.sampled_from(["1", "999999", "-1", "abc"]) | text, max_size=3
+                ),
             }
         ),
     )

@@ -88,13 +88,22 @@ def test_edit_with_mask_and_keep_unmasked_through_the_worker(stack):
     for link in links:
         page = browser.client.get(link).text
         original_bytes = browser.client.get(f"{link}original").content
-        sources["edited" if "uses it as model output" in page else "composite"] = (link, page, original_bytes)
+        sources["edited" if "uses it as model output" in page else "composite"] = (
+            link,
+            page,
+            original_bytes,
+        )
     link, page, composite = sources["composite"]
     assert "Original" in page and "Model output" in page
     before = PIL.Image.open(io.BytesIO(original)).convert("RGB")
     after = PIL.Image.open(io.BytesIO(composite)).convert("RGB")
     assert after.size == before.size
-    outside = [(x, y) for x in range(0, 320, 7) for y in range(0, 200, 7) if not (200 <= x < 300 and 50 <= y < 150)]
+    outside = [
+        (x, y)
+        for x in range(0, 320, 7)
+        for y in range(0, 200, 7)
+        if not (200 <= x < 300 and 50 <= y < 150)
+    ]
     assert all(after.getpixel(p) == before.getpixel(p) for p in outside)
     assert after.getpixel((250, 100)) != before.getpixel((250, 100))
 
