@@ -315,7 +315,7 @@
         const jobs = document.getElementById("jobs");
         jobs.insertAdjacentHTML("afterbegin", html);
         if (window.htmx) window.htmx.process(jobs.firstElementChild);
-      } else if (response.status === 400) {
+      } else if (response.status === 400 || response.status === 429) {
         errors.innerHTML = html;
       } else {
         showError(`The studio could not take the edit (HTTP ${response.status}). Your images and mask are kept: try again.`);

@@ -362,10 +362,8 @@ def test_edit_job_and_its_uploads_follow_the_chosen_visibility(alice_client, ali
 
 
 def test_upload_rate_limit_refuses_and_stores_nothing(alice_client, settings):
-    from django.core.cache import cache
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    cache.clear()
     settings.STUDIO_UPLOADS_PER_MINUTE = 1
     url = reverse("gallery:edit-upload")
     first = alice_client.post(

@@ -64,6 +64,13 @@ names = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9 _.()-]{0,30}", fullmatch=True)
 text = st.text(max_size=60)
 
 
+@pytest.fixture(autouse=True)
+def no_rate_limits(settings):
+    """Hundreds of requests a minute are the point here; test_edits checks the limits."""
+    settings.STUDIO_UPLOADS_PER_MINUTE = 0
+    settings.STUDIO_JOBS_PER_MINUTE = 0
+
+
 def _counts() -> tuple[int, int]:
     return Image.objects.count(), Job.objects.count()
 
