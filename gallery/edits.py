@@ -111,7 +111,12 @@ def create_edit_job(
 def _shown_size(image: Image | uploads.CheckedUpload) -> tuple[int, int]:
     if isinstance(image, uploads.CheckedUpload):
         return image.width, image.height
-    return uploads.oriented_size(media.read(image.file.name))
+    try:
+        return uploads.oriented_size(media.read(image.file.name))
+    except OSError:
+        raise EditRefused(
+            f"The file of image {image.pk} is missing from storage; choose another image."
+        ) from None
 
 
 def check_mask(data: bytes, first_size: tuple[int, int]) -> None:
@@ -139,18 +144,18 @@ def check_mask(data: bytes, first_size: tuple[int, int]) -> None:
 
 def run_edit(job: Job, on_partial: images_api.PartialCallback | None = None) -> images_api.Result:
     """POST the job's inputs (in order) and mask to /images/edits."""
-    files = []
-    for link in job.inputs.select_related("image").order_by("position"):
-        data, content_type = uploads.for_api(
-            media.read(link.image.file.name), link.image.content_type
-        )
-        extension = media.EXTENSIONS[content_type]
-        files.append(
-            images_api.InputFile(f"image-{link.position + 1}.{extension}", data, content_type)
-        )
-    mask = None
-    if job.mask:
-        mask = images_api.InputFile("mask.png", media.read(job.mask.name), "image/png")
+    try:
+        files = [_input_file(link) for link in job.inputs.select_related("image")]
+        mask = None
+        if job.mask:
+            mask = images_api.InputFile("mask.png", media.read(job.mask.name), "image/png")
+    except OSError as error:
+        # Nothing was sent, nothing was paid: say so rather than retry a file that is gone.
+        raise images_api.PermanentError(
+            f"An input of this edit is missing from storage ({error.__class__.__name__}); "
+            "add the images again.",
+            code="input_missing",
+        ) from error
     params = job.params
     return images_api.edit(
         model=job.model,
@@ -166,6 +171,12 @@ def run_edit(job: Job, on_partial: images_api.PartialCallback | None = None) -> 
         input_fidelity=params.get("input_fidelity"),
         on_partial=on_partial,
     )
+
+
+def _input_file(link: JobInput) -> images_api.InputFile:
+    data, content_type = uploads.for_api(media.read(link.image.file.name), link.image.content_type)
+    name = f"image-{link.position + 1}.{media.EXTENSIONS[content_type]}"
+    return images_api.InputFile(name, data, content_type)
 
 
 def make_composites(job: Job, outputs: list[bytes]) -> list[Composite]:

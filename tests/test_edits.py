@@ -426,3 +426,21 @@ def test_lineage_page_shows_the_tree_and_hides_private_parents(alice_client, ali
     assert "a private image" in page
     assert reverse("gallery:image-thumbnail", args=[first.pk, 256]) not in page
     assert reverse("gallery:image-detail", args=[output.pk]) in page
+
+
+def test_an_input_missing_from_storage_fails_the_job_without_a_retry(alice, standin):
+    first = upload(alice)
+    job = edits.create_edit_job(owner=alice, prompt="x", model="gpt-image-1", images=[first])
+    media.default_storage.delete(first.file.name)
+    job = run(job)
+    assert job.status == Job.Status.FAILED and "missing from storage" in job.error
+    assert job.attempts == 1
+
+
+def test_a_mask_for_an_image_whose_file_is_gone_is_refused(alice):
+    first = upload(alice)
+    media.default_storage.delete(first.file.name)
+    with pytest.raises(edits.EditRefused, match="missing from storage"):
+        edits.create_edit_job(
+            owner=alice, prompt="x", model="gpt-image-1", images=[first], mask=mask_png()
+        )
