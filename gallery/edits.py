@@ -5,8 +5,9 @@ format, alpha and size) before anything is stored, so a refused request leaves n
 `run_edit` is what `services._call_api` calls for an edit job. `make_composites` builds the
 "keep unmasked pixels" images: the model's output pasted over the untouched first input only
 where the mask is transparent, signed by the studio with the model's output as its parent
-ingredient (the output itself keeps OpenAI's manifest as received). `record_outputs` writes
-those composites and the lineage rows inside the job's closing transaction.
+ingredient and the original as a component (the output itself keeps OpenAI's manifest as
+received). `record_outputs` writes those composites and the lineage rows inside the job's
+closing transaction.
 """
 
 import io
@@ -186,7 +187,8 @@ def make_composites(job: Job, outputs: list[bytes]) -> list[Composite]:
     if not (job.params.get("keep_unmasked") and job.mask):
         return []
     first = job.inputs.select_related("image").order_by("position").first()
-    original_bytes, _ = uploads.for_api(media.read(first.image.file.name), first.image.content_type)
+    stored_original = media.read(first.image.file.name)
+    original_bytes, _ = uploads.for_api(stored_original, first.image.content_type)
     mask_bytes = media.read(job.mask.name)
     composites = []
     for index, output in enumerate(outputs):
@@ -202,6 +204,7 @@ def make_composites(job: Job, outputs: list[bytes]) -> list[Composite]:
                     title=f"studio-job-{job.pk}-{index + 1}-composite.png",
                     description=COMPOSITE_DESCRIPTION,
                     digital_source_type="compositeWithTrainedAlgorithmicMedia",
+                    components=((stored_original, first.image.content_type),),
                 )
             except provenance.ProvenanceError as error:
                 log.warning("job %s: composite %s left unsigned: %s", job.pk, index, error)
