@@ -123,7 +123,7 @@ def test_a_refused_edit_keeps_the_uploads_and_the_mask(page, tmp_path):
     paint(page, [(0.2, 0.2), (0.8, 0.8)])
     page.get_by_label("Prompt").fill("   ")
     page.get_by_role("button", name="Edit", exact=True).click()
-    expect(page.get_by_role("alert")).to_contain_text("Write a prompt")
+    expect(page.get_by_role("alert")).to_contain_text("Write a prompt", timeout=20_000)
     expect(page.locator("#edit-inputs li")).to_have_count(1)
     painted = page.evaluate(
         "() => { const c = document.getElementById('mask-canvas');"
