@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import PIL.Image
 from django.db import transaction
 
-from . import images_api, media, provenance, registry, uploads
+from . import engine, images_api, media, provenance, registry, uploads
 from .models import Image, ImageParent, Job, JobInput, Profile
 
 log = logging.getLogger(__name__)
@@ -144,9 +144,12 @@ def check_mask(data: bytes, first_size: tuple[int, int]) -> None:
 
 
 def run_edit(job: Job, on_partial: images_api.PartialCallback | None = None) -> images_api.Result:
-    """POST the job's inputs (in order) and mask to /images/edits."""
+    """POST the job's inputs (in order) and mask to /images/edits. The database is used
+    only to list the inputs: no connection is held during the call (see engine.db_slot)."""
+    with engine.db_slot():
+        links = list(job.inputs.select_related("image"))
     try:
-        files = [_input_file(link) for link in job.inputs.select_related("image")]
+        files = [_input_file(link) for link in links]
         mask = None
         if job.mask:
             mask = images_api.InputFile("mask.png", media.read(job.mask.name), "image/png")
@@ -186,7 +189,8 @@ def make_composites(job: Job, outputs: list[bytes]) -> list[Composite]:
     composite that cannot be made is logged and skipped; the paid output is never at risk."""
     if not (job.params.get("keep_unmasked") and job.mask):
         return []
-    first = job.inputs.select_related("image").order_by("position").first()
+    with engine.db_slot():
+        first = job.inputs.select_related("image").order_by("position").first()
     stored_original = media.read(first.image.file.name)
     original_bytes, _ = uploads.for_api(stored_original, first.image.content_type)
     mask_bytes = media.read(job.mask.name)

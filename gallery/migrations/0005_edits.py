@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('gallery', '0003_visibility'),
+        ('gallery', '0004_merge_0003_engine_0003_visibility'),
     ]
 
     operations = [
