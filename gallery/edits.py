@@ -121,26 +121,29 @@ def _shown_size(image: Image | uploads.CheckedUpload) -> tuple[int, int]:
 
 
 def check_mask(data: bytes, first_size: tuple[int, int]) -> None:
-    """The API's rules for a mask: a PNG with an alpha channel, the first image's size."""
+    """The API's rules for a mask: a PNG with an alpha channel, the first image's size.
+    The size is compared before any pixel is decoded, so a mask bomb costs nothing."""
     try:
-        with PIL.Image.open(io.BytesIO(data)) as mask:
-            kind, mode, size = mask.format, mask.mode, mask.size
-            has_alpha = mode in ("RGBA", "LA", "PA") or "transparency" in mask.info
-            mask.load()
+        mask = PIL.Image.open(io.BytesIO(data))
     except Exception:
         raise EditRefused("The mask is not a readable PNG image.") from None
-    if kind != "PNG":
-        raise EditRefused(f"The mask must be a PNG image; this one is {kind}.")
-    if not has_alpha:
-        raise EditRefused(
-            "The mask has no alpha channel: it must be a PNG whose transparent pixels mark "
-            "the area to change."
-        )
-    if size != tuple(first_size):
-        raise EditRefused(
-            f"The mask is {size[0]}x{size[1]} but the first image is "
-            f"{first_size[0]}x{first_size[1]}; they must be the same size."
-        )
+    with mask:
+        if mask.format != "PNG":
+            raise EditRefused(f"The mask must be a PNG image; this one is {mask.format}.")
+        if not (mask.mode in ("RGBA", "LA", "PA") or "transparency" in mask.info):
+            raise EditRefused(
+                "The mask has no alpha channel: it must be a PNG whose transparent pixels "
+                "mark the area to change."
+            )
+        if mask.size != tuple(first_size):
+            raise EditRefused(
+                f"The mask is {mask.width}x{mask.height} but the first image is "
+                f"{first_size[0]}x{first_size[1]}; they must be the same size."
+            )
+        try:
+            mask.load()
+        except Exception:
+            raise EditRefused("The mask is damaged or truncated.") from None
 
 
 def run_edit(job: Job, on_partial: images_api.PartialCallback | None = None) -> images_api.Result:

@@ -193,8 +193,9 @@ def test_keep_unmasked_composite_is_identical_outside_the_mask_and_signed(alice,
         (png(64, 48), "no alpha channel"),
         (mask_png(32, 32, (0, 0, 8, 8)), "mask is 32x32 but the first image is 64x48"),
         (b"junk", "not a readable PNG"),
+        (mask_png()[:80], "damaged or truncated"),
     ],
-    ids=["jpeg", "no-alpha", "wrong-size", "junk"],
+    ids=["jpeg", "no-alpha", "wrong-size", "junk", "truncated"],
 )
 def test_bad_masks_are_refused_before_anything_is_stored(alice, mask, message):
     first = upload(alice)
