@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Attempt, Image, Job
+from .models import Attempt, Budget, Image, Job
 
 
 class AttemptInline(admin.TabularInline):
@@ -57,3 +57,10 @@ class ImageAdmin(admin.ModelAdmin):
         "provenance",
         "manifest_json",
     ]
+
+
+@admin.register(Budget)
+class BudgetAdmin(admin.ModelAdmin):
+    list_display = ["user", "monthly_usd"]
+    search_fields = ["user__username"]
+    raw_id_fields = ["user"]

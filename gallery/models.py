@@ -28,6 +28,17 @@ class JobQuerySet(models.QuerySet):
     def unfinished(self):
         return self.filter(status__in=[Job.Status.QUEUED, Job.Status.RUNNING])
 
+    def cancel(self, pk: int) -> str | None:
+        """Mark a queued or running job canceled; the status it had, or None when it was
+        already finished. Conditional like claim(), so a cancel and a claim never both win."""
+        for status in (Job.Status.QUEUED, Job.Status.RUNNING):
+            won = self.filter(pk=pk, status=status).update(
+                status=Job.Status.CANCELED, finished_at=timezone.now(), lease_expires_at=None
+            )
+            if won:
+                return status
+        return None
+
 
 class Job(models.Model):
     """One request to the image API: what was asked, how it went, what it cost."""
@@ -63,6 +74,19 @@ class Job(models.Model):
 
     usage = models.JSONField(null=True, blank=True)
     cost_usd = models.DecimalField(max_digits=12, decimal_places=6, default=0)
+    # What the job was expected to cost when it was accepted; held against the budgets
+    # while the job is unfinished, so parallel jobs cannot overspend.
+    estimate_usd = models.DecimalField(max_digits=12, decimal_places=6, default=0)
+
+    # The latest streamed preview: a derived file (never an Image row), removed when the
+    # final images are stored.
+    partial_file = models.CharField(max_length=255, blank=True)
+    partial_index = models.PositiveSmallIntegerField(null=True, blank=True)
+    partial_at = models.DateTimeField(null=True, blank=True)
+
+    retry_of = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="retries"
+    )
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -72,7 +96,10 @@ class Job(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["status", "created_at"])]
+        indexes = [
+            models.Index(fields=["status", "created_at"]),
+            models.Index(fields=["owner", "created_at"], name="job_owner_created"),
+        ]
 
     def __str__(self) -> str:
         return f"Job {self.pk} ({self.status})"
@@ -87,6 +114,36 @@ class Job(models.Model):
     @property
     def n(self) -> int:
         return int(self.params.get("n", 1))
+
+    @property
+    def partial_images(self) -> int:
+        return int(self.params.get("partial_images", 0))
+
+    @property
+    def can_cancel(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    def queue_position(self) -> int | None:
+        """1 for the next queued job to be sent; None unless queued. Counts earlier queued
+        jobs of everyone, so it is the place in line, not a promise of order."""
+        if self.status != self.Status.QUEUED:
+            return None
+        earlier = Job.objects.filter(status=self.Status.QUEUED, created_at__lt=self.created_at)
+        return earlier.count() + 1
+
+    @property
+    def elapsed_seconds(self) -> int | None:
+        """Seconds since the job was asked for, up to its end."""
+        end = self.finished_at or timezone.now()
+        return max(int((end - self.created_at).total_seconds()), 0)
+
+    @property
+    def was_sent(self) -> bool:
+        return self.attempts > 0
+
+    @property
+    def can_retry(self) -> bool:
+        return self.status in (self.Status.FAILED, self.Status.CANCELED)
 
 
 class ImageQuerySet(models.QuerySet):
@@ -249,3 +306,16 @@ class Invite(models.Model):
     @property
     def is_usable(self) -> bool:
         return self.used_by_id is None and self.expires_at > timezone.now()
+
+
+class Budget(models.Model):
+    """A person's monthly spending limit in USD. No row means no personal limit (the
+    studio's limit, STUDIO_MONTHLY_BUDGET_USD, still applies)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="budget"
+    )
+    monthly_usd = models.DecimalField(max_digits=10, decimal_places=2)
+
+    def __str__(self) -> str:
+        return f"{self.user} ${self.monthly_usd}/month"

@@ -9,10 +9,10 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Case, Q, Value, When
 from django.utils import timezone
 
-from . import images_api, media, provenance, registry
+from . import budgets, images_api, media, provenance, registry
 from .models import Attempt, Image, Job
 
 log = logging.getLogger(__name__)
@@ -32,8 +32,10 @@ def create_job(
     output_format: str = "png",
     output_compression: int | None = None,
     moderation: str = "auto",
+    partial_images: int = 0,
 ) -> Job:
-    """Record a generation request. The caller enqueues it once the transaction commits."""
+    """Record a generation request, or raise budgets.OverBudget (nothing recorded). The
+    caller enqueues the job once the transaction commits."""
     params = {
         "n": n,
         "size": size,
@@ -44,8 +46,65 @@ def create_job(
     }
     if output_compression is not None and output_format in ("jpeg", "webp"):
         params["output_compression"] = output_compression
-    return Job.objects.create(
+    image_model = registry.get(model)
+    if partial_images and image_model and image_model.streaming:
+        params["partial_images"] = partial_images
+    return _accept_job(
         owner=owner, kind=Job.Kind.GENERATE, model=model, prompt=prompt, params=params
+    )
+
+
+def _accept_job(*, owner, **fields) -> Job:
+    """Create a job once the budgets allow its estimate, which is then held against them
+    until the job finishes. The check and the insert share one serialized transaction."""
+    estimate = estimate_job(model=fields["model"], prompt=fields["prompt"], params=fields["params"])
+    with transaction.atomic():
+        budgets.lock()
+        budgets.check(owner, estimate)
+        return Job.objects.create(owner=owner, estimate_usd=estimate, **fields)
+
+
+def estimate_job(*, model: str, prompt: str, params: dict) -> Decimal:
+    image_model = registry.get(model)
+    if image_model is None:
+        return Decimal(0)
+    return image_model.estimate(
+        prompt=prompt,
+        size=params.get("size", "auto"),
+        quality=params.get("quality", "auto"),
+        n=int(params.get("n", 1)),
+        partial_images=int(params.get("partial_images", 0)),
+    )
+
+
+def cancel_job(job: Job, *, by) -> str:
+    """Cancel a queued or running job and say what it means for the bill. A queued job is
+    never sent; a running one has been sent, so it may be charged, and the worker keeps
+    whatever images it returns."""
+    was = Job.objects.cancel(job.pk)
+    log.info("job %s canceled by %s (was %s)", job.pk, by.pk, was)
+    if was == Job.Status.QUEUED:
+        return f"Job {job.pk} canceled before it was sent: nothing was charged."
+    if was == Job.Status.RUNNING:
+        return (
+            f"Job {job.pk} canceled. It was already sent to the image API, so the charge may "
+            "already be incurred; any images it returns are kept."
+        )
+    job.refresh_from_db(fields=["status"])
+    return f"Job {job.pk} had already finished ({job.get_status_display().lower()})."
+
+
+def retry_job(job: Job, *, by) -> Job:
+    """A new job with exactly the saved inputs of `job` (same owner), linked by retry_of.
+    Subject to the budgets like any new job; the caller enqueues it after commit."""
+    log.info("job %s retried by %s", job.pk, by.pk)
+    return _accept_job(
+        owner=job.owner,
+        kind=job.kind,
+        model=job.model,
+        prompt=job.prompt,
+        params=dict(job.params),
+        retry_of=job,
     )
 
 
@@ -77,6 +136,9 @@ def run_job(job: Job) -> float | None:
 
 def _call_api(job: Job) -> images_api.Result:
     params = job.params
+    streaming = {}
+    if job.partial_images:
+        streaming = {"partial_images": job.partial_images, "on_partial": _partial_saver(job)}
     return images_api.generate(
         model=job.model,
         prompt=job.prompt,
@@ -87,7 +149,30 @@ def _call_api(job: Job) -> images_api.Result:
         output_format=params.get("output_format"),
         output_compression=params.get("output_compression"),
         moderation=params.get("moderation"),
+        **streaming,
     )
+
+
+def _partial_saver(job: Job):
+    """An on_partial callback that stores each streamed preview as a derived file and
+    points the job at it, so the job card can show it at once. The file before last is
+    removed (the last one may still be loading in a browser)."""
+    names: list[str] = []
+
+    def save(index: int, data: bytes) -> None:
+        try:
+            name = media.store_partial(job.pk, f"{job.attempts}-{len(names)}", data)
+        except media.NotAnImage as error:
+            log.warning("job %s: skipped a partial image: %s", job.pk, error)
+            return
+        Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(
+            partial_file=name, partial_index=index, partial_at=timezone.now()
+        )
+        names.append(name)
+        if len(names) > 2:
+            media.delete_partial(names[-3])
+
+    return save
 
 
 def _record_success(job, result, stored, readings, started_at, clock) -> None:
@@ -127,7 +212,12 @@ def _record_success(job, result, stored, readings, started_at, clock) -> None:
         with transaction.atomic():
             Image.objects.bulk_create(images)
             Job.objects.filter(pk=job.pk).update(
-                status=Job.Status.SUCCEEDED,
+                # A job canceled while running keeps that status but also its paid images.
+                status=Case(
+                    When(status=Job.Status.CANCELED, then=Value(Job.Status.CANCELED)),
+                    default=Value(Job.Status.SUCCEEDED),
+                ),
+                partial_file="",
                 usage=result.usage,
                 cost_usd=cost,
                 request_id=result.request_id,
@@ -141,6 +231,7 @@ def _record_success(job, result, stored, readings, started_at, clock) -> None:
         # Another worker already stored this job's images (the unique constraint on
         # job + index says so); the files are content-addressed, so nothing is lost.
         log.warning("job %s: outputs were already stored by another worker", job.pk)
+    media.delete_partials(job.pk)
 
 
 def _record_failure(job, error: images_api.APIError, started_at, clock) -> float | None:
@@ -150,7 +241,7 @@ def _record_failure(job, error: images_api.APIError, started_at, clock) -> float
     with transaction.atomic():
         if retry:
             delay = retry_delay(attempts, error.retry_after)
-            Job.objects.filter(pk=job.pk).update(
+            Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(
                 status=Job.Status.QUEUED,
                 next_attempt_at=now + timedelta(seconds=delay),
                 lease_expires_at=None,
@@ -163,8 +254,9 @@ def _record_failure(job, error: images_api.APIError, started_at, clock) -> float
             message = error.message
             if isinstance(error, images_api.TransientError):
                 message = f"Gave up after {attempts} attempts. {message}"
-            Job.objects.filter(pk=job.pk).update(
+            Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(
                 status=Job.Status.FAILED,
+                partial_file="",
                 finished_at=now,
                 lease_expires_at=None,
                 error=message,
@@ -173,6 +265,8 @@ def _record_failure(job, error: images_api.APIError, started_at, clock) -> float
             )
             outcome = Attempt.Outcome.FAILED
         _log_attempt(job, started_at, clock, outcome, error.request_id, error)
+    if not retry:
+        media.delete_partials(job.pk)
     log.info("job %s attempt %s: %s (%s)", job.pk, attempts, outcome, error.message)
     return delay if retry else None
 

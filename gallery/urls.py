@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import cost_views, provenance_views, views
+from . import cost_views, live_views, provenance_views, views
 
 app_name = "gallery"
 
@@ -14,6 +14,11 @@ urlpatterns = [
         "images/<int:pk>/thumbnail/<int:width>.webp", views.image_thumbnail, name="image-thumbnail"
     ),
     path("create/estimate", cost_views.estimate, name="estimate"),
+    path("queue/", live_views.queue, name="queue"),
+    path("spending/", live_views.spending_page, name="spending"),
+    path("jobs/<int:pk>/cancel", live_views.job_cancel, name="job-cancel"),
+    path("jobs/<int:pk>/retry", live_views.job_retry, name="job-retry"),
+    path("jobs/<int:pk>/preview", live_views.job_partial, name="job-partial"),
     path("verify/", provenance_views.verify, name="verify"),
     path("verify/add", provenance_views.verify_add, name="verify-add"),
     path("images/<int:pk>/manifest.json", provenance_views.image_manifest, name="image-manifest"),

@@ -6,7 +6,7 @@ from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from . import health, media, services, tasks
+from . import budgets, health, media, services, tasks
 from .forms import GenerateForm
 from .models import Image, Job
 
@@ -27,7 +27,16 @@ def create(request):
                 {"form": form},
                 status=_form_status(request),
             )
-        job = services.create_job(owner=request.user, **form.cleaned_data)
+        try:
+            job = services.create_job(owner=request.user, **form.cleaned_data)
+        except budgets.OverBudget as refusal:
+            form.add_error(None, str(refusal))
+            return render(
+                request,
+                "gallery/create.html#generate-form",
+                {"form": form},
+                status=_form_status(request),
+            )
         tasks.run_job.delay_on_commit(job.pk)
         if not request.htmx:
             return redirect(job)
