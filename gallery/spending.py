@@ -101,7 +101,8 @@ def chart(jobs, *, days: int = 30) -> Chart:
             running += daily[person].get(start + timedelta(days=day_number), Decimal(0))
             points.append(f"{x(day_number):.1f},{y(running):.1f}")
         series.append(Series(person, totals[person], " ".join(points), f"series-{number}"))
-    y_ticks = [(y(top * k / 4), f"${top * k / 4:.2f}") for k in range(5)]
+    places = min(4, max(2, -(top / 4).normalize().as_tuple().exponent))
+    y_ticks = [(y(top * k / 4), f"${top * k / 4:.{places}f}") for k in range(5)]
     x_ticks = [
         (x(day_number), (start + timedelta(days=day_number)).strftime("%b %d"))
         for day_number in range(0, days, max(days // 5, 1))
