@@ -38,7 +38,8 @@ const note = (img) => {
   if (!file || window.__previews[file]) return;
   window.__previews[file] = -1;
   const seen = () => { window.__previews[file] = Date.now(); };
-  if (img.complete && img.naturalWidth) seen(); else img.addEventListener("load", seen, { once: true });
+  if (img.complete && img.naturalWidth) seen();
+  else img.addEventListener("load", seen, { once: true });
 };
 new MutationObserver(() => document.querySelectorAll("img[data-partial-file]").forEach(note))
   .observe(document, { childList: true, subtree: true });
