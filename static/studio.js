@@ -20,7 +20,7 @@ function showRelativeTimes(root) {
   });
 }
 document.addEventListener("DOMContentLoaded", () => showRelativeTimes(document));
-document.addEventListener("htmx:load", (event) => showRelativeTimes(event.target.parentNode || document));
+document.addEventListener("htmx:afterSettle", () => showRelativeTimes(document));
 setInterval(() => showRelativeTimes(document), 30000);
 
 // Copy-prompt buttons: <button data-copy="text">.
