@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Attempt, Budget, Image, Job
+from .models import Attempt, Image, Job, Profile
 
 
 class AttemptInline(admin.TabularInline):
@@ -59,8 +59,8 @@ class ImageAdmin(admin.ModelAdmin):
     ]
 
 
-@admin.register(Budget)
-class BudgetAdmin(admin.ModelAdmin):
-    list_display = ["user", "monthly_usd"]
+@admin.register(Profile)
+class ProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "default_visibility", "monthly_budget_usd"]
     search_fields = ["user__username"]
     raw_id_fields = ["user"]

@@ -1,4 +1,4 @@
-"""Monthly spending limits: one per person (Budget rows) and one for the whole studio
+"""Monthly spending limits: one per person (Profile.monthly_budget_usd) and one for the whole studio
 (STUDIO_MONTHLY_BUDGET_USD). A job is checked before it is accepted, and its estimate is
 held against both limits while it is queued or running, so many parallel jobs cannot
 overspend. Months are calendar months in the studio's time zone."""
@@ -12,7 +12,7 @@ from django.db import connection
 from django.db.models import Case, DecimalField, F, Sum, When
 from django.utils import timezone
 
-from .models import Budget, Job
+from .models import Job, Profile
 
 # Any fixed number: the key of the PostgreSQL advisory lock that serializes budget checks.
 LOCK_KEY = 7_000_007
@@ -62,8 +62,14 @@ def studio_limit() -> Decimal | None:
 
 
 def person_limit(user) -> Decimal | None:
-    budget = Budget.objects.filter(user=user).first()
-    return budget.monthly_usd if budget else None
+    return Profile.objects.filter(user=user).values_list("monthly_budget_usd", flat=True).first()
+
+
+def set_person_limit(user, usd: Decimal | None) -> None:
+    """Give a person a monthly limit in USD, or none (None)."""
+    profile = Profile.of(user)
+    profile.monthly_budget_usd = usd
+    profile.save(update_fields=["monthly_budget_usd"])
 
 
 def _usage(jobs) -> tuple[Decimal, Decimal]:
@@ -120,8 +126,10 @@ def check(user, estimate: Decimal) -> None:
 def near_limit() -> list[tuple[object, Standing]]:
     """People at or above 80 % of their monthly budget, most used first (for admins)."""
     rows = []
-    for budget in Budget.objects.select_related("user"):
-        standing = Standing(budget.monthly_usd, *_usage(Job.objects.filter(owner=budget.user)))
+    profiles = Profile.objects.filter(monthly_budget_usd__isnull=False).select_related("user")
+    for profile in profiles:
+        jobs = Job.objects.filter(owner=profile.user)
+        standing = Standing(profile.monthly_budget_usd, *_usage(jobs))
         if standing.is_near:
-            rows.append((budget.user, standing))
+            rows.append((profile.user, standing))
     return sorted(rows, key=lambda row: row[1].share, reverse=True)

@@ -1,6 +1,7 @@
 from django import forms
 
 from . import registry
+from .models import Visibility
 
 PROMPT_MAX = 32000
 
@@ -53,6 +54,13 @@ class GenerateForm(forms.Form):
             "max_value": "Previews: at most 3 partial images per image.",
         },
     )
+    # Empty (a client that does not send it) means the person's default.
+    visibility = forms.ChoiceField(
+        label="Who sees it",
+        choices=Visibility.choices,
+        required=False,
+        widget=forms.Select,
+    )
 
     def __init__(self, *args, model_id: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -103,4 +111,15 @@ class GenerateForm(forms.Form):
             data["output_compression"] = None
         if "partial_images" in self.fields and data.get("partial_images") is None:
             data["partial_images"] = 0
+        data["visibility"] = data.get("visibility") or None
         return data
+
+
+class PreferencesForm(forms.Form):
+    default_visibility = forms.ChoiceField(
+        label="Who sees my new images",
+        choices=Visibility.choices,
+        widget=forms.RadioSelect,
+        help_text="Applies to new jobs and uploads; you can still choose per job, and change "
+        "an image or job later on its page.",
+    )

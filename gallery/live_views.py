@@ -2,24 +2,14 @@
 
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from . import budgets, health, media, services, spending, tasks
+from . import access, budgets, health, limits, media, services, spending, tasks
 from .models import Job
 
 RECENT = 20
-
-
-def _job_for_owner(user, pk: int) -> Job:
-    """The job when `user` owns it or is staff; 404 (never 403) to everyone else."""
-    jobs = Job.objects.all() if user.is_staff else Job.objects.filter(owner=user)
-    return get_object_or_404(jobs, pk=pk)
-
-
-def _job_for_viewer(user, pk: int) -> Job:
-    return get_object_or_404(Job, pk=pk)
 
 
 @login_required
@@ -46,7 +36,7 @@ def queue(request):
 @login_required
 @require_POST
 def job_cancel(request, pk: int):
-    job = _job_for_owner(request.user, pk)
+    job = access.job_for_owner(request.user, pk)
     services.cancel_job(job, by=request.user)
     job.refresh_from_db()
     if request.htmx:
@@ -57,10 +47,11 @@ def job_cancel(request, pk: int):
 @login_required
 @require_POST
 def job_retry(request, pk: int):
-    job = _job_for_owner(request.user, pk)
+    job = access.job_for_owner(request.user, pk)
     try:
+        limits.check_jobs(request.user, 1)
         retry = services.retry_job(job, by=request.user)
-    except budgets.OverBudget as refusal:
+    except (limits.LimitExceeded, budgets.OverBudget) as refusal:
         context = {"job": job, "refusal": str(refusal)}
         if request.htmx:
             return render(request, "gallery/job.html#job-card", context)
@@ -75,7 +66,7 @@ def job_retry(request, pk: int):
 @require_GET
 def job_partial(request, pk: int):
     """The job's latest streamed preview (a derived file), while it is running."""
-    job = _job_for_viewer(request.user, pk)
+    job = access.job_for_viewer(request.user, pk)
     if not job.partial_file:
         raise Http404("This job has no preview (it has finished or not started streaming).")
     try:

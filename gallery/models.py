@@ -7,6 +7,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 
+class Visibility(models.TextChoices):
+    """Who sees a job and its images: every signed-in person, or only the owner and staff."""
+
+    SHARED = "shared", "Shared"
+    PRIVATE = "private", "Private"
+
+
 class JobQuerySet(models.QuerySet):
     def claim(self, pk: int, *, lease: timedelta) -> "Job | None":
         """Move a due, queued job to running and return it; None when someone else has it,
@@ -39,6 +46,10 @@ class JobQuerySet(models.QuerySet):
                 return status
         return None
 
+    def visible_to(self, user):
+        """Shared jobs and the person's own; staff see all; anonymous people none."""
+        return _visible_to(self, user)
+
 
 class Job(models.Model):
     """One request to the image API: what was asked, how it went, what it cost."""
@@ -61,6 +72,9 @@ class Job(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     model = models.CharField(max_length=100)
     prompt = models.TextField()
+    visibility = models.CharField(
+        max_length=8, choices=Visibility.choices, default=Visibility.SHARED
+    )
     # The API parameters besides model and prompt (n, size, quality, background,
     # output_format, output_compression, moderation, input_fidelity), exactly as sent.
     params = models.JSONField(default=dict)
@@ -108,6 +122,10 @@ class Job(models.Model):
         return reverse("gallery:job-detail", args=[self.pk])
 
     @property
+    def is_private(self) -> bool:
+        return self.visibility == Visibility.PRIVATE
+
+    @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.SUCCEEDED, self.Status.FAILED, self.Status.CANCELED)
 
@@ -147,6 +165,10 @@ class Job(models.Model):
 
 
 class ImageQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Shared images and the person's own; staff see all; anonymous people none."""
+        return _visible_to(self, user)
+
     def search(self, query: str):
         """Images whose prompt contains every word of the query."""
         qs = self
@@ -199,6 +221,9 @@ class Image(models.Model):
     model = models.CharField(max_length=100, blank=True)
     quality = models.CharField(max_length=16, blank=True)
     background = models.CharField(max_length=16, blank=True)
+    visibility = models.CharField(
+        max_length=8, choices=Visibility.choices, default=Visibility.SHARED
+    )
 
     provenance_state = models.CharField(
         max_length=16, choices=Provenance.choices, default=Provenance.PENDING
@@ -214,7 +239,12 @@ class Image(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["-created_at", "-id"], name="image_newest")]
+        indexes = [
+            models.Index(fields=["-created_at", "-id"], name="image_newest"),
+            # The gallery for a non-staff person: shared images newest first (their own come
+            # through the owner foreign key's index).
+            models.Index(fields=["visibility", "-created_at", "-id"], name="image_visible_newest"),
+        ]
         constraints = [
             # One set of outputs per job, whatever happens to the worker.
             models.UniqueConstraint(
@@ -231,6 +261,10 @@ class Image(models.Model):
         return reverse("gallery:image-detail", args=[self.pk])
 
     @property
+    def is_private(self) -> bool:
+        return self.visibility == Visibility.PRIVATE
+
+    @property
     def extension(self) -> str:
         return {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}.get(
             self.content_type, "bin"
@@ -239,6 +273,14 @@ class Image(models.Model):
     @property
     def size(self) -> str:
         return f"{self.width}x{self.height}"
+
+
+def _visible_to(queryset, user):
+    if user is None or not user.is_authenticated:
+        return queryset.none()
+    if user.is_staff:
+        return queryset
+    return queryset.filter(Q(visibility=Visibility.SHARED) | Q(owner=user))
 
 
 class Attempt(models.Model):
@@ -308,14 +350,28 @@ class Invite(models.Model):
         return self.used_by_id is None and self.expires_at > timezone.now()
 
 
-class Budget(models.Model):
-    """A person's monthly spending limit in USD. No row means no personal limit (the
-    studio's limit, STUDIO_MONTHLY_BUDGET_USD, still applies)."""
+class Profile(models.Model):
+    """One person's studio preferences; created the first time they are needed."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="budget"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="studio_profile"
     )
-    monthly_usd = models.DecimalField(max_digits=10, decimal_places=2)
+    default_visibility = models.CharField(
+        max_length=8, choices=Visibility.choices, default=Visibility.SHARED
+    )
+    # A monthly spending limit in USD; empty means none of their own (the studio's limit,
+    # STUDIO_MONTHLY_BUDGET_USD, still applies).
+    monthly_budget_usd = models.DecimalField(
+        "monthly budget (USD)", max_digits=10, decimal_places=2, null=True, blank=True
+    )
 
     def __str__(self) -> str:
-        return f"{self.user} ${self.monthly_usd}/month"
+        return f"Profile of {self.user}"
+
+    @classmethod
+    def of(cls, user) -> "Profile":
+        """The person's profile, created with the site's default the first time."""
+        profile, _ = cls.objects.get_or_create(
+            user=user, defaults={"default_visibility": settings.STUDIO_DEFAULT_VISIBILITY}
+        )
+        return profile

@@ -8,7 +8,9 @@ urlpatterns = [
     path("", views.gallery, name="gallery"),
     path("create/", views.create, name="create"),
     path("jobs/<int:pk>/", views.job_detail, name="job-detail"),
+    path("jobs/<int:pk>/visibility", views.job_visibility, name="job-visibility"),
     path("images/<int:pk>/", views.image_detail, name="image-detail"),
+    path("images/<int:pk>/visibility", views.image_visibility, name="image-visibility"),
     path("images/<int:pk>/original", views.image_original, name="image-original"),
     path(
         "images/<int:pk>/thumbnail/<int:width>.webp", views.image_thumbnail, name="image-thumbnail"

@@ -104,9 +104,9 @@ def test_budget_refuses_an_expensive_job_before_it_is_sent(page, stack):
     stack.manage(
         "shell",
         "-c",
-        "from gallery.models import Budget; from django.contrib.auth import get_user_model; "
-        f"Budget.objects.create(user=get_user_model().objects.get(username='{username}'), "
-        "monthly_usd='0.05')",
+        "from gallery import budgets; from django.contrib.auth import get_user_model; "
+        f"budgets.set_person_limit(get_user_model().objects.get(username='{username}'), "
+        "'0.05')",
     )
     page.get_by_label("Images").fill("2")
     generate(page, "a very detailed city at night", quality="high")

@@ -9,7 +9,7 @@ from django.core.files.storage import default_storage
 from django.urls import reverse
 
 from gallery import budgets, media, registry, services
-from gallery.models import Budget, Image, Job
+from gallery.models import Image, Job
 
 pytestmark = pytest.mark.django_db
 
@@ -129,7 +129,7 @@ def test_retry_makes_a_new_job_with_the_exact_inputs(alice, standin):
 
 
 def test_a_job_over_the_personal_budget_is_refused_before_it_is_recorded(alice):
-    Budget.objects.create(user=alice, monthly_usd=Decimal("0.01"))
+    budgets.set_person_limit(alice, Decimal("0.01"))
     with pytest.raises(budgets.OverBudget) as refusal:
         new_job(alice, quality="high", n=2)
     message = str(refusal.value)
@@ -140,7 +140,7 @@ def test_a_job_over_the_personal_budget_is_refused_before_it_is_recorded(alice):
 
 def test_unfinished_jobs_hold_their_estimate_so_parallel_jobs_cannot_overspend(alice):
     one = new_job(alice)  # about $0.011 with two previews
-    Budget.objects.create(user=alice, monthly_usd=one.estimate_usd * Decimal("1.5"))
+    budgets.set_person_limit(alice, one.estimate_usd * Decimal("1.5"))
     with pytest.raises(budgets.OverBudget, match="held for unfinished jobs"):
         new_job(alice)
     services.cancel_job(one, by=alice)  # canceled before sending: nothing spent, nothing held
@@ -151,7 +151,7 @@ def test_actual_cost_counts_against_the_budget(alice, standin):
     job = new_job(alice)
     services.run_job(services.claim_job(job.pk))
     job.refresh_from_db()
-    Budget.objects.create(user=alice, monthly_usd=job.cost_usd + Decimal("0.001"))
+    budgets.set_person_limit(alice, job.cost_usd + Decimal("0.001"))
     standing = budgets.person_standing(alice)
     assert standing.spent == job.cost_usd and standing.reserved == 0
     with pytest.raises(budgets.OverBudget):
@@ -168,15 +168,15 @@ def test_the_studio_budget_applies_to_everyone(alice, bob, settings):
 def test_retry_is_subject_to_the_budget(alice):
     job = new_job(alice)
     services.cancel_job(job, by=alice)
-    Budget.objects.create(user=alice, monthly_usd=Decimal("0.001"))
+    budgets.set_person_limit(alice, Decimal("0.001"))
     with pytest.raises(budgets.OverBudget):
         services.retry_job(job, by=alice)
 
 
 def test_admins_see_who_is_near_their_limit(alice, bob):
     job = new_job(alice)
-    Budget.objects.create(user=alice, monthly_usd=job.estimate_usd * Decimal("1.1"))
-    Budget.objects.create(user=bob, monthly_usd=Decimal("100"))
+    budgets.set_person_limit(alice, job.estimate_usd * Decimal("1.1"))
+    budgets.set_person_limit(bob, Decimal("100"))
     assert [person for person, _ in budgets.near_limit()] == [alice]
 
 
@@ -241,7 +241,7 @@ def test_retry_from_the_card_shows_the_new_job_above_the_old(alice_client, alice
 def test_retry_over_budget_shows_the_refusal_on_the_card(alice_client, alice):
     job = new_job(alice)
     services.cancel_job(job, by=alice)
-    Budget.objects.create(user=alice, monthly_usd=Decimal("0.001"))
+    budgets.set_person_limit(alice, Decimal("0.001"))
     response = alice_client.post(reverse("gallery:job-retry", args=[job.pk]))
     assert response.status_code == 400
     assert b"Your monthly budget would be exceeded" in response.content
@@ -249,7 +249,7 @@ def test_retry_over_budget_shows_the_refusal_on_the_card(alice_client, alice):
 
 
 def test_create_over_budget_keeps_the_form_and_says_why(alice_client, alice):
-    Budget.objects.create(user=alice, monthly_usd=Decimal("0.05"))
+    budgets.set_person_limit(alice, Decimal("0.05"))
     data = {
         "prompt": "a lighthouse at dusk",
         "model": "gpt-image-1",
