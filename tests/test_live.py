@@ -313,3 +313,26 @@ def test_estimate_view_counts_previews(alice_client):
     without = alice_client.get(url, {**base, "partial_images": "0"}).content.decode()
     assert "with 3 previews each" in with_previews and "$0.0229" in with_previews
     assert "previews" not in without and "$0.0109" in without
+
+
+def test_a_private_jobs_preview_is_404_to_others_and_a_retry_stays_private(
+    client, alice, bob, standin
+):
+    job = services.claim_job(new_job(alice, partial_images=1, visibility="private").pk)
+    services._call_api(job)
+    url = reverse("gallery:job-partial", args=[job.pk])
+    client.force_login(bob)
+    assert client.get(url).status_code == 404
+    client.force_login(alice)
+    assert client.get(url).status_code == 200
+    services.cancel_job(job, by=alice)
+    assert services.retry_job(job, by=alice).visibility == "private"
+
+
+def test_a_shared_jobs_preview_is_visible_to_other_signed_in_people(client, alice, bob, standin):
+    job = services.claim_job(new_job(alice, partial_images=1, visibility="shared").pk)
+    services._call_api(job)
+    client.force_login(bob)
+    assert client.get(reverse("gallery:job-partial", args=[job.pk])).status_code == 200
+    client.logout()
+    assert client.get(reverse("gallery:job-partial", args=[job.pk])).status_code == 302
