@@ -116,3 +116,29 @@ def test_budget_refuses_an_expensive_job_before_it_is_sent(page, stack):
     expect(page.get_by_label("Prompt")).to_have_value("a very detailed city at night")
     expect(page.get_by_label("Images")).to_have_value("2")
     expect(page.locator(".job-card")).to_have_count(0)
+
+
+def test_copy_prompt_and_exact_time_on_hover(page):
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    sign_up(page, f"kai{secrets.token_hex(2)}")
+    generate(page, "a teapot shaped like a snail [fault:moderation]")
+    card = page.locator(".job-card").first
+    card.get_by_role("button", name="Copy prompt").click()
+    expect(card.get_by_role("button", name="Copied")).to_be_visible()
+    clipboard = page.evaluate("navigator.clipboard.readText()")
+    assert clipboard == "a teapot shaped like a snail [fault:moderation]"
+    when = card.locator("time")
+    expect(when).to_have_text(re.compile(r"just now|seconds? ago"))
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \w+", when.get_attribute("title"))
+
+
+@pytest.mark.parametrize("path", ["/create/", "/queue/", "/spending/"])
+def test_pages_fit_a_phone(page, path):
+    sign_up(page, f"lee{secrets.token_hex(2)}")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(path)
+    if path == "/create/":
+        generate(page, "a long prompt " * 20 + "[fault:moderation]")
+        expect(page.locator(".job-card .status")).to_have_text("Failed", timeout=30_000)
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"{path} scrolls sideways by {overflow} px at 390 px wide"
