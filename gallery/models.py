@@ -15,7 +15,7 @@ class Visibility(models.TextChoices):
 
 
 class JobQuerySet(models.QuerySet):
-    def claim(self, pk: int, *, lease: timedelta) -> "Job | None":
+    def claim(self, pk: int, *, lease: timedelta, holder: str = "") -> "Job | None":
         """Move a due, queued job to running and return it; None when someone else has it,
         it is finished, or its next attempt is not due yet. The conditional UPDATE's row
         count decides who wins, so two workers can never both run one job."""
@@ -28,9 +28,16 @@ class JobQuerySet(models.QuerySet):
                 started_at=now,
                 attempts=F("attempts") + 1,
                 lease_expires_at=now + lease,
+                lease_holder=holder,
             )
         )
         return self.get(pk=pk) if won else None
+
+    def due(self):
+        """Queued jobs whose next attempt may start now."""
+        return self.filter(status=Job.Status.QUEUED).filter(
+            Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=timezone.now())
+        )
 
     def unfinished(self):
         return self.filter(status__in=[Job.Status.QUEUED, Job.Status.RUNNING])
@@ -40,7 +47,10 @@ class JobQuerySet(models.QuerySet):
         already finished. Conditional like claim(), so a cancel and a claim never both win."""
         for status in (Job.Status.QUEUED, Job.Status.RUNNING):
             won = self.filter(pk=pk, status=status).update(
-                status=Job.Status.CANCELED, finished_at=timezone.now(), lease_expires_at=None
+                status=Job.Status.CANCELED,
+                finished_at=timezone.now(),
+                lease_expires_at=None,
+                error="",
             )
             if won:
                 return status
@@ -82,6 +92,10 @@ class Job(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # Which worker thread holds the lease ("host:pid:thread"); its heartbeat renews it.
+    lease_holder = models.CharField(max_length=255, blank=True)
+    # How many times a worker died (lease ran out) while running this job.
+    losses = models.PositiveSmallIntegerField(default=0)
     error = models.TextField(blank=True)
     error_code = models.CharField(max_length=100, blank=True)
     request_id = models.CharField(max_length=200, blank=True)
@@ -113,6 +127,7 @@ class Job(models.Model):
         indexes = [
             models.Index(fields=["status", "created_at"]),
             models.Index(fields=["owner", "created_at"], name="job_owner_created"),
+            models.Index(fields=["status", "owner"], name="job_status_owner"),
         ]
 
     def __str__(self) -> str:
@@ -141,13 +156,12 @@ class Job(models.Model):
     def can_cancel(self) -> bool:
         return self.status in (self.Status.QUEUED, self.Status.RUNNING)
 
+    @property
     def queue_position(self) -> int | None:
-        """1 for the next queued job to be sent; None unless queued. Counts earlier queued
-        jobs of everyone, so it is the place in line, not a promise of order."""
-        if self.status != self.Status.QUEUED:
-            return None
-        earlier = Job.objects.filter(status=self.Status.QUEUED, created_at__lt=self.created_at)
-        return earlier.count() + 1
+        """Place in line while queued (1 = next); see engine.queue_position."""
+        from .engine import queue_position
+
+        return queue_position(self)
 
     @property
     def elapsed_seconds(self) -> int | None:
@@ -287,14 +301,20 @@ class Attempt(models.Model):
     """One call to the image API on behalf of a job, kept for the job's page."""
 
     class Outcome(models.TextChoices):
+        IN_PROGRESS = "in_progress", "In progress"
         SUCCEEDED = "succeeded", "Succeeded"
         RETRYING = "retrying", "Failed, will retry"
         FAILED = "failed", "Failed"
+        WORKER_LOST = "worker_lost", "Worker stopped mid-call"
 
     job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="attempt_log")
     number = models.PositiveIntegerField()
-    started_at = models.DateTimeField()
-    duration_ms = models.PositiveIntegerField()
+    # Indexed: the images-per-minute limit counts the images asked for in the last minute.
+    started_at = models.DateTimeField(db_index=True)
+    image_count = models.PositiveSmallIntegerField(default=1)
+    duration_ms = models.PositiveIntegerField(default=0)
+    # Time spent inside the API call alone; the rest of duration_ms is the studio's own work.
+    api_ms = models.PositiveIntegerField(null=True, blank=True)
     outcome = models.CharField(max_length=16, choices=Outcome.choices)
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     request_id = models.CharField(max_length=200, blank=True)

@@ -72,7 +72,7 @@ def test_cancel_a_queued_job(page):
     expect(page.locator(".job-card")).to_have_count(1)
     generate(page, "a second job that waits")
     waiting = page.locator(".job-card", has_text="a second job that waits")
-    expect(waiting.locator(".queue-place")).to_contain_text("in the queue")
+    expect(waiting.locator(".queue-position")).to_contain_text(re.compile(r"in line"))
 
     page.get_by_role("link", name="Queue").click()
     waiting = page.locator(".job-card", has_text="a second job that waits")
