@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Attempt, Image, Job
+from .models import Attempt, Image, Job, Profile
 
 
 class AttemptInline(admin.TabularInline):
@@ -57,3 +57,10 @@ class ImageAdmin(admin.ModelAdmin):
         "provenance",
         "manifest_json",
     ]
+
+
+@admin.register(Profile)
+class ProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "default_visibility", "monthly_budget_usd"]
+    search_fields = ["user__username"]
+    raw_id_fields = ["user"]

@@ -20,5 +20,11 @@ def estimate_for(data) -> dict | None:
         n = 1
     size = data.get("size") or "auto"
     quality = data.get("quality") or "auto"
-    usd = model.estimate(prompt=data.get("prompt", ""), size=size, quality=quality, n=n)
-    return {"usd": usd, "n": n, "model": model}
+    try:
+        partials = min(max(int(data.get("partial_images") or 0), 0), 3) if model.streaming else 0
+    except ValueError:
+        partials = 0
+    usd = model.estimate(
+        prompt=data.get("prompt", ""), size=size, quality=quality, n=n, partial_images=partials
+    )
+    return {"usd": usd, "n": n, "model": model, "partials": partials}

@@ -22,6 +22,8 @@ class EditForm(GenerateForm):
 
     def __init__(self, *args, visible_images=None, **kwargs):
         super().__init__(*args, **kwargs)
+        # Streamed previews are wired for generations only (edits.run_edit does not stream yet).
+        self.fields.pop("partial_images", None)
         self.visible_images = visible_images
         self.fields["n"].label = "Results"
         if not self.image_model.input_fidelity:

@@ -42,6 +42,18 @@ class GenerateForm(forms.Form):
     moderation = forms.ChoiceField(
         label="Moderation", choices=_choices(registry.MODERATIONS), initial="auto"
     )
+    partial_images = forms.IntegerField(
+        label="Previews",
+        min_value=0,
+        max_value=3,
+        initial=2,
+        required=False,
+        help_text="Partial images streamed while it renders (100 output tokens each).",
+        error_messages={
+            "min_value": "Previews: 0 to 3.",
+            "max_value": "Previews: at most 3 partial images per image.",
+        },
+    )
     # Empty (a client that does not send it) means the person's default.
     visibility = forms.ChoiceField(
         label="Who sees it",
@@ -64,6 +76,8 @@ class GenerateForm(forms.Form):
         )
         self.fields["background"].choices = _choices(chosen.backgrounds)
         self.fields["background"].initial = "auto"
+        if not chosen.streaming:
+            del self.fields["partial_images"]
         for name, what in (("size", "size"), ("quality", "quality"), ("background", "background")):
             allowed = ", ".join(value for value, _ in self.fields[name].choices)
             self.fields[name].error_messages["invalid_choice"] = (
@@ -95,6 +109,8 @@ class GenerateForm(forms.Form):
             self.add_error("background", "A transparent background needs PNG or WebP, not JPEG.")
         if data.get("output_format") == "png":
             data["output_compression"] = None
+        if "partial_images" in self.fields and data.get("partial_images") is None:
+            data["partial_images"] = 0
         data["visibility"] = data.get("visibility") or None
         return data
 

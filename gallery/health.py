@@ -1,6 +1,7 @@
 """What /healthz reports: can the studio reach its database, broker, workers and image API?"""
 
 import time
+from datetime import timedelta
 
 import httpx
 from django.conf import settings
@@ -76,3 +77,23 @@ def _api() -> dict:
         }
 
     return _timed(reach)
+
+
+def api_activity(*, minutes: int = 60) -> dict:
+    """How calls to the image API went recently, from the Attempt log (for the staff queue
+    panel): calls, failures, error rate, rate-limit (429) answers and the last error.
+    Rate-limit headroom itself is not recorded, so the 429 count stands in for it."""
+    from .models import Attempt
+
+    recent = Attempt.objects.filter(started_at__gte=timezone.now() - timedelta(minutes=minutes))
+    calls = recent.count()
+    failed = recent.exclude(outcome=Attempt.Outcome.SUCCEEDED).count()
+    last_error = recent.exclude(error="").order_by("-started_at").first()
+    return {
+        "minutes": minutes,
+        "calls": calls,
+        "failed": failed,
+        "error_rate": round(100 * failed / calls) if calls else 0,
+        "rate_limited": recent.filter(status_code=429).count(),
+        "last_error": last_error,
+    }

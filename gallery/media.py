@@ -163,3 +163,26 @@ def open_file(name: str):
     if not default_storage.exists(name):
         raise FileNotFoundError(name)
     return default_storage.open(name, "rb")
+
+
+def store_partial(job_id: int, name: str, data: bytes) -> str:
+    """Keep one streamed preview of a job under partials/<job_id>/, a derived file that
+    delete_partials() removes when the job finishes. Checked to be an image like any other."""
+    content_type, _, _ = inspect(data)
+    path = f"partials/{job_id}/{name}.{EXTENSIONS[content_type]}"
+    default_storage.delete(path)
+    return default_storage.save(path, ContentFile(data))
+
+
+def delete_partial(name: str) -> None:
+    default_storage.delete(name)
+
+
+def delete_partials(job_id: int) -> None:
+    folder = f"partials/{job_id}"
+    try:
+        _, files = default_storage.listdir(folder)
+    except FileNotFoundError:
+        return
+    for name in files:
+        default_storage.delete(f"{folder}/{name}")

@@ -42,6 +42,20 @@ class JobQuerySet(models.QuerySet):
     def unfinished(self):
         return self.filter(status__in=[Job.Status.QUEUED, Job.Status.RUNNING])
 
+    def cancel(self, pk: int) -> str | None:
+        """Mark a queued or running job canceled; the status it had, or None when it was
+        already finished. Conditional like claim(), so a cancel and a claim never both win."""
+        for status in (Job.Status.QUEUED, Job.Status.RUNNING):
+            won = self.filter(pk=pk, status=status).update(
+                status=Job.Status.CANCELED,
+                finished_at=timezone.now(),
+                lease_expires_at=None,
+                error="",
+            )
+            if won:
+                return status
+        return None
+
     def visible_to(self, user):
         """Shared jobs and the person's own; staff see all; anonymous people none."""
         return _visible_to(self, user)
@@ -88,6 +102,19 @@ class Job(models.Model):
 
     usage = models.JSONField(null=True, blank=True)
     cost_usd = models.DecimalField(max_digits=12, decimal_places=6, default=0)
+    # What the job was expected to cost when it was accepted; held against the budgets
+    # while the job is unfinished, so parallel jobs cannot overspend.
+    estimate_usd = models.DecimalField(max_digits=12, decimal_places=6, default=0)
+
+    # The latest streamed preview: a derived file (never an Image row), removed when the
+    # final images are stored.
+    partial_file = models.CharField(max_length=255, blank=True)
+    partial_index = models.PositiveSmallIntegerField(null=True, blank=True)
+    partial_at = models.DateTimeField(null=True, blank=True)
+
+    retry_of = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="retries"
+    )
     # An edit's mask, exactly as it will be sent (a derived file, never a gallery Image).
     mask = models.FileField(max_length=255, blank=True)
 
@@ -101,6 +128,7 @@ class Job(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["status", "created_at"]),
+            models.Index(fields=["owner", "created_at"], name="job_owner_created"),
             models.Index(fields=["status", "owner"], name="job_status_owner"),
         ]
 
@@ -123,11 +151,33 @@ class Job(models.Model):
         return int(self.params.get("n", 1))
 
     @property
+    def partial_images(self) -> int:
+        return int(self.params.get("partial_images", 0))
+
+    @property
+    def can_cancel(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
     def queue_position(self) -> int | None:
         """Place in line while queued (1 = next); see engine.queue_position."""
         from .engine import queue_position
 
         return queue_position(self)
+
+    @property
+    def elapsed_seconds(self) -> int | None:
+        """Seconds since the job was asked for, up to its end."""
+        end = self.finished_at or timezone.now()
+        return max(int((end - self.created_at).total_seconds()), 0)
+
+    @property
+    def was_sent(self) -> bool:
+        return self.attempts > 0
+
+    @property
+    def can_retry(self) -> bool:
+        return self.status in (self.Status.FAILED, self.Status.CANCELED)
 
 
 class ImageQuerySet(models.QuerySet):
@@ -371,6 +421,11 @@ class Profile(models.Model):
     )
     default_visibility = models.CharField(
         max_length=8, choices=Visibility.choices, default=Visibility.SHARED
+    )
+    # A monthly spending limit in USD; empty means none of their own (the studio's limit,
+    # STUDIO_MONTHLY_BUDGET_USD, still applies).
+    monthly_budget_usd = models.DecimalField(
+        "monthly budget (USD)", max_digits=10, decimal_places=2, null=True, blank=True
     )
 
     def __str__(self) -> str:

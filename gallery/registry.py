@@ -3,7 +3,9 @@
 Each model says what it accepts (sizes, qualities, options) and what its tokens cost. The
 built-in table below follows OpenAI's published prices (USD per million tokens); a JSON file
 named by STUDIO_MODELS_FILE replaces it (same shape: a list of model objects), which is how a
-gateway's prices (CometAPI's differ) or a new model id are configured without code.
+new model id is configured without code; STUDIO_PRICES_FILE, a JSON object of per-model
+prices ({"gpt-image-1": {"image_output": "32.00"}}), overrides just the prices, which is how
+a gateway's prices (CometAPI's differ) are configured.
 """
 
 import json
@@ -186,7 +188,16 @@ def _models() -> dict[str, ImageModel]:
             raw = json.load(f)
     else:
         raw = BUILTIN_MODELS
-    return {entry["id"]: ImageModel.from_dict(entry) for entry in raw}
+    prices = {}
+    if settings.STUDIO_PRICES_FILE:
+        with open(settings.STUDIO_PRICES_FILE) as f:
+            prices = json.load(f)
+    return {
+        entry["id"]: ImageModel.from_dict(
+            {**entry, "prices": {**entry["prices"], **prices.get(entry["id"], {})}}
+        )
+        for entry in raw
+    }
 
 
 def all_models() -> list[ImageModel]:

@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from . import edits, engine, images_api, media, provenance, registry
+from . import budgets, edits, engine, images_api, media, provenance, registry
 from .models import Attempt, Image, Job, Profile, Visibility
 
 log = logging.getLogger(__name__)
@@ -30,10 +30,12 @@ def create_job(
     output_format: str = "png",
     output_compression: int | None = None,
     moderation: str = "auto",
+    partial_images: int = 0,
     visibility: str | None = None,
 ) -> Job:
-    """Record a generation request. The caller enqueues it once the transaction commits.
-    Without a visibility the owner's preference applies (the site default until they set one)."""
+    """Record a generation request, or raise budgets.OverBudget (nothing recorded). The
+    caller enqueues the job once the transaction commits. Without a visibility the owner's
+    preference applies (the site default until they set one)."""
     params = {
         "n": n,
         "size": size,
@@ -44,13 +46,71 @@ def create_job(
     }
     if output_compression is not None and output_format in ("jpeg", "webp"):
         params["output_compression"] = output_compression
-    return Job.objects.create(
+    image_model = registry.get(model)
+    if partial_images and image_model and image_model.streaming:
+        params["partial_images"] = partial_images
+    return _accept_job(
         owner=owner,
         kind=Job.Kind.GENERATE,
         model=model,
         prompt=prompt,
         params=params,
         visibility=visibility or default_visibility(owner),
+    )
+
+
+def _accept_job(*, owner, **fields) -> Job:
+    """Create a job once the budgets allow its estimate, which is then held against them
+    until the job finishes. The check and the insert share one serialized transaction."""
+    estimate = estimate_job(model=fields["model"], prompt=fields["prompt"], params=fields["params"])
+    with transaction.atomic():
+        budgets.lock()
+        budgets.check(owner, estimate)
+        return Job.objects.create(owner=owner, estimate_usd=estimate, **fields)
+
+
+def estimate_job(*, model: str, prompt: str, params: dict) -> Decimal:
+    image_model = registry.get(model)
+    if image_model is None:
+        return Decimal(0)
+    return image_model.estimate(
+        prompt=prompt,
+        size=params.get("size", "auto"),
+        quality=params.get("quality", "auto"),
+        n=int(params.get("n", 1)),
+        partial_images=int(params.get("partial_images", 0)),
+    )
+
+
+def cancel_job(job: Job, *, by) -> str:
+    """Cancel a queued or running job and say what it means for the bill. A queued job is
+    never sent; a running one has been sent, so it may be charged, and the worker keeps
+    whatever images it returns."""
+    was = Job.objects.cancel(job.pk)
+    log.info("job %s canceled by %s (was %s)", job.pk, by.pk, was)
+    if was == Job.Status.QUEUED:
+        return f"Job {job.pk} canceled before it was sent: nothing was charged."
+    if was == Job.Status.RUNNING:
+        return (
+            f"Job {job.pk} canceled. It was already sent to the image API, so the charge may "
+            "already be incurred; any images it returns are kept."
+        )
+    job.refresh_from_db(fields=["status"])
+    return f"Job {job.pk} had already finished ({job.get_status_display().lower()})."
+
+
+def retry_job(job: Job, *, by) -> Job:
+    """A new job with exactly the saved inputs of `job` (same owner), linked by retry_of.
+    Subject to the budgets like any new job; the caller enqueues it after commit."""
+    log.info("job %s retried by %s", job.pk, by.pk)
+    return _accept_job(
+        owner=job.owner,
+        kind=job.kind,
+        model=job.model,
+        prompt=job.prompt,
+        params=dict(job.params),
+        visibility=job.visibility,
+        retry_of=job,
     )
 
 
@@ -140,6 +200,9 @@ def _call_api(job: Job) -> images_api.Result:
     if job.kind == Job.Kind.EDIT:
         return edits.run_edit(job)
     params = job.params
+    streaming = {}
+    if job.partial_images:
+        streaming = {"partial_images": job.partial_images, "on_partial": _partial_saver(job)}
     return images_api.generate(
         model=job.model,
         prompt=job.prompt,
@@ -150,7 +213,32 @@ def _call_api(job: Job) -> images_api.Result:
         output_format=params.get("output_format"),
         output_compression=params.get("output_compression"),
         moderation=params.get("moderation"),
+        **streaming,
     )
+
+
+def _partial_saver(job: Job):
+    """An on_partial callback that stores each streamed preview as a derived file and
+    points the job at it, so the job card can show it at once. The file before last is
+    removed (the last one may still be loading in a browser). Like the rest of the call,
+    it holds no database connection between previews."""
+    names: list[str] = []
+
+    def save(index: int, data: bytes) -> None:
+        try:
+            name = media.store_partial(job.pk, f"{job.attempts}-{len(names)}", data)
+        except media.NotAnImage as error:
+            log.warning("job %s: skipped a partial image: %s", job.pk, error)
+            return
+        with engine.db_slot():
+            Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(
+                partial_file=name, partial_index=index, partial_at=timezone.now()
+            )
+        names.append(name)
+        if len(names) > 2:
+            media.delete_partial(names[-3])
+
+    return save
 
 
 def _record_success(job, result, stored, readings, timing: "_Timing", composites=()) -> None:
@@ -210,6 +298,7 @@ def _record_success(job, result, stored, readings, timing: "_Timing", composites
                 "request_id": result.request_id,
                 "error_code": "",
                 "lease_expires_at": None,
+                "partial_file": "",
             }
             if status == Job.Status.CANCELED:
                 # The call was paid for before the cancel could stop it: keep what it made.
@@ -232,6 +321,7 @@ def _record_success(job, result, stored, readings, timing: "_Timing", composites
             result.request_id,
             note="An earlier attempt's images were stored already; this call's were not kept.",
         )
+    media.delete_partials(job.pk)
 
 
 def _record_failure(job, error: images_api.APIError, timing: "_Timing") -> float | None:
@@ -260,6 +350,7 @@ def _record_failure(job, error: images_api.APIError, timing: "_Timing") -> float
                 message = f"Gave up after {attempts} attempts. {message}"
             changed = ours.update(
                 status=Job.Status.FAILED,
+                partial_file="",
                 finished_at=now,
                 lease_expires_at=None,
                 error=message,
@@ -270,6 +361,8 @@ def _record_failure(job, error: images_api.APIError, timing: "_Timing") -> float
         if not changed:
             outcome = Attempt.Outcome.FAILED
         _log_attempt(job, timing, outcome, error.request_id, error)
+    if not (retry and changed):
+        media.delete_partials(job.pk)
     log.info("job %s attempt %s: %s (%s)", job.pk, attempts, outcome, error.message)
     return delay if retry and changed else None
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import cost_views, edit_views, provenance_views, views
+from . import cost_views, edit_views, live_views, provenance_views, views
 
 app_name = "gallery"
 
@@ -19,6 +19,11 @@ urlpatterns = [
     path("edit/upload", edit_views.upload, name="edit-upload"),
     path("images/<int:pk>/lineage/", edit_views.image_lineage, name="image-lineage"),
     path("create/estimate", cost_views.estimate, name="estimate"),
+    path("queue/", live_views.queue, name="queue"),
+    path("spending/", live_views.spending_page, name="spending"),
+    path("jobs/<int:pk>/cancel", live_views.job_cancel, name="job-cancel"),
+    path("jobs/<int:pk>/retry", live_views.job_retry, name="job-retry"),
+    path("jobs/<int:pk>/preview", live_views.job_partial, name="job-partial"),
     path("verify/", provenance_views.verify, name="verify"),
     path("verify/add", provenance_views.verify_add, name="verify-add"),
     path("images/<int:pk>/manifest.json", provenance_views.image_manifest, name="image-manifest"),

@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import access, health, limits, media, services, tasks
+from . import access, budgets, health, limits, media, services, tasks
 from .forms import GenerateForm
 from .models import Image, Job, Visibility
 
@@ -39,7 +39,16 @@ def create(request):
             )
             response["Retry-After"] = str(refusal.retry_after)
             return response
-        job = services.create_job(owner=request.user, **form.cleaned_data)
+        try:
+            job = services.create_job(owner=request.user, **form.cleaned_data)
+        except budgets.OverBudget as refusal:
+            form.add_error(None, str(refusal))
+            return render(
+                request,
+                "gallery/create.html#generate-form",
+                {"form": form},
+                status=_form_status(request),
+            )
         tasks.run_job.delay_on_commit(job.pk)
         if not request.htmx:
             return redirect(job)

@@ -7,3 +7,38 @@ document.addEventListener("keydown", (event) => {
     form.requestSubmit();
   }
 });
+
+// Relative times ("3 min ago") on every <time data-relative>; the exact time is its title.
+const relative = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
+const units = [["year", 31536000], ["month", 2592000], ["day", 86400], ["hour", 3600], ["minute", 60], ["second", 1]];
+function showRelativeTimes(root) {
+  root.querySelectorAll("time[data-relative]").forEach((el) => {
+    const seconds = (Date.parse(el.getAttribute("datetime")) - Date.now()) / 1000;
+    if (Number.isNaN(seconds)) return;
+    const [unit, size] = units.find(([, s]) => Math.abs(seconds) >= s) || ["second", 1];
+    el.textContent = Math.abs(seconds) < 10 ? "just now" : relative.format(Math.round(seconds / size), unit);
+  });
+}
+document.addEventListener("DOMContentLoaded", () => showRelativeTimes(document));
+document.addEventListener("htmx:afterSettle", () => showRelativeTimes(document));
+setInterval(() => showRelativeTimes(document), 30000);
+
+// Copy-prompt buttons: <button data-copy="text">.
+document.addEventListener("click", async (event) => {
+  const button = event.target.closest && event.target.closest("button[data-copy]");
+  if (!button) return;
+  const text = button.dataset.copy;
+  try {
+    await navigator.clipboard.writeText(text);
+  } catch {
+    const area = document.createElement("textarea");
+    area.value = text;
+    document.body.append(area);
+    area.select();
+    document.execCommand("copy");
+    area.remove();
+  }
+  const label = button.textContent;
+  button.textContent = "Copied";
+  setTimeout(() => { button.textContent = label; }, 1500);
+});

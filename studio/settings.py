@@ -7,6 +7,7 @@ CELERY_BROKER_URL and the storage variables (see README).
 """
 
 import os
+from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
@@ -232,6 +233,13 @@ STUDIO_WORKER_DB_CONNECTIONS = env_int("STUDIO_WORKER_DB_CONNECTIONS", 16)
 # A file of model definitions replaces the built-in registry (see gallery/registry.py).
 STUDIO_MODELS_FILE = env("STUDIO_MODELS_FILE")
 STUDIO_DEFAULT_MODEL = env("STUDIO_DEFAULT_MODEL") or "gpt-image-1"
+# A JSON object {"model-id": {"text_input": "5.00", ...}} (USD per million tokens) that
+# overrides the registry's prices, e.g. a gateway's (CometAPI's differ from OpenAI's).
+STUDIO_PRICES_FILE = env("STUDIO_PRICES_FILE")
+# The whole studio's spending limit per calendar month in USD; empty means none.
+STUDIO_MONTHLY_BUDGET_USD = (
+    Decimal(env("STUDIO_MONTHLY_BUDGET_USD")) if env("STUDIO_MONTHLY_BUDGET_USD") else None
+)
 
 # --- C2PA provenance ----------------------------------------------------------------------
 TRUST_DIR = BASE_DIR / "gallery" / "trust"

@@ -495,6 +495,14 @@ class _Handler(BaseHTTPRequestHandler):
             if fault == "truncated" and event["type"].endswith("completed"):
                 raw = raw[: len(raw) // 2] + b"\n\n"
             self.wfile.write(_chunk(raw))
+            if event["type"].endswith("partial_image"):
+                # The wall-clock time lets a benchmark line this up with a browser's clock.
+                logger.info(
+                    "%s sent partial image %s at %.3f",
+                    self.request_id,
+                    event["partial_image_index"],
+                    time.time(),
+                )
         self.wfile.write(b"0\r\n\r\n")
 
     def _picture(self, request: ImageRequest, index: int):

@@ -1,0 +1,100 @@
+"""Live creation: the queue panel, cancel and retry, streamed previews, and spending."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from . import access, budgets, health, limits, media, services, spending, tasks
+from .models import Job
+
+RECENT = 20
+
+
+@login_required
+@require_GET
+def queue(request):
+    everyone = request.user.is_staff and request.GET.get("who") != "me"
+    jobs = Job.objects.all() if everyone else Job.objects.filter(owner=request.user)
+    jobs = jobs.select_related("owner").prefetch_related("images")
+    context = {
+        "everyone": everyone,
+        "active": jobs.unfinished().order_by("created_at", "id"),
+        "finished": jobs.exclude(status__in=[Job.Status.QUEUED, Job.Status.RUNNING])[:RECENT],
+        "standing": budgets.person_standing(request.user),
+    }
+    if everyone:
+        context |= {
+            "api": health.api_activity(),
+            "studio": budgets.studio_standing(),
+            "near_limit": budgets.near_limit(),
+        }
+    return render(request, "gallery/queue.html", context)
+
+
+@login_required
+@require_POST
+def job_cancel(request, pk: int):
+    job = access.job_for_owner(request.user, pk)
+    services.cancel_job(job, by=request.user)
+    job.refresh_from_db()
+    if request.htmx:
+        return render(request, "gallery/job.html#job-card", {"job": job})
+    return redirect(job)
+
+
+@login_required
+@require_POST
+def job_retry(request, pk: int):
+    job = access.job_for_owner(request.user, pk)
+    try:
+        limits.check_jobs(request.user, 1)
+        retry = services.retry_job(job, by=request.user)
+    except (limits.LimitExceeded, budgets.OverBudget) as refusal:
+        context = {"job": job, "refusal": str(refusal)}
+        if request.htmx:
+            return render(request, "gallery/job.html#job-card", context)
+        return render(request, "gallery/job.html", context, status=400)
+    tasks.run_job.delay_on_commit(retry.pk)
+    if request.htmx:
+        return render(request, "gallery/job.html#retried", {"job": job, "retry": retry})
+    return redirect(retry)
+
+
+@login_required
+@require_GET
+def job_partial(request, pk: int):
+    """The job's latest streamed preview (a derived file), while it is running."""
+    job = access.job_for_viewer(request.user, pk)
+    if not job.partial_file:
+        raise Http404("This job has no preview (it has finished or not started streaming).")
+    try:
+        handle = media.open_file(job.partial_file)
+    except FileNotFoundError:
+        raise Http404("The preview was replaced by a newer one.") from None
+    content_type = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp"}.get(
+        job.partial_file.rsplit(".", 1)[-1], "application/octet-stream"
+    )
+    response = FileResponse(handle, content_type=content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    # The URL names the preview file, so a browser may keep it while the card re-renders.
+    response["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+@login_required
+@require_GET
+def spending_page(request):
+    jobs = spending.jobs_for(request.user)
+    context = {
+        "chart": spending.chart(jobs),
+        "people": spending.per_person(jobs),
+        "months": spending.per_person_month(jobs),
+        "standing": budgets.person_standing(request.user),
+        "month_start": budgets.month_start(),
+        "now": timezone.now(),
+    }
+    if request.user.is_staff:
+        context |= {"studio": budgets.studio_standing(), "near_limit": budgets.near_limit()}
+    return render(request, "gallery/spending.html", context)
