@@ -12,6 +12,7 @@ from django.db import connection
 from django.db.models import Case, DecimalField, F, Sum, When
 from django.utils import timezone
 
+from . import registry
 from .models import Job, Profile
 
 # Any fixed number: the key of the PostgreSQL advisory lock that serializes budget checks.
@@ -97,6 +98,20 @@ def studio_standing() -> Standing | None:
     if limit is None:
         return None
     return Standing(limit, *_usage(Job.objects.all()))
+
+
+def estimate(*, model: str, prompt: str, params: dict) -> Decimal:
+    """What a job with these saved inputs is expected to cost (0 for an unknown model)."""
+    image_model = registry.get(model)
+    if image_model is None:
+        return Decimal(0)
+    return image_model.estimate(
+        prompt=prompt,
+        size=params.get("size", "auto"),
+        quality=params.get("quality", "auto"),
+        n=int(params.get("n", 1)),
+        partial_images=int(params.get("partial_images", 0)),
+    )
 
 
 def lock() -> None:

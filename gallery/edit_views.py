@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import access, edits, limits, lineage, registry, services, tasks, uploads
+from . import access, budgets, edits, limits, lineage, registry, services, tasks, uploads
 from .edit_forms import EditForm, is_id
 from .models import Image, Job
 
@@ -30,6 +30,9 @@ def edit(request):
                 status, retry_after = 429, refusal.retry_after
             except edits.EditRefused as error:
                 form.add_error(None, str(error))
+            except budgets.OverBudget as refusal:
+                form.add_error(None, str(refusal))
+                status = 400
         if job is None:
             if request.htmx:
                 response = render(

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import PIL.Image
 from django.db import transaction
 
-from . import engine, images_api, media, provenance, registry, uploads
+from . import budgets, engine, images_api, media, provenance, registry, uploads
 from .models import Image, ImageParent, Job, JobInput, Profile
 
 log = logging.getLogger(__name__)
@@ -86,7 +86,12 @@ def create_edit_job(
         params["input_fidelity"] = input_fidelity
     visibility = visibility or Profile.of(owner).default_visibility
     mask_name = media.store_derived(mask, folder="masks", extension="png") if mask else ""
+    estimate = budgets.estimate(model=model, prompt=prompt, params=params)
     with transaction.atomic():
+        # The budget check and the insert share one serialized transaction, as for
+        # generations; an over-budget edit stores none of its uploads.
+        budgets.lock()
+        budgets.check(owner, estimate)
         images = [
             uploads.store_upload(owner=owner, upload=image, visibility=visibility)
             if isinstance(image, uploads.CheckedUpload)
@@ -101,6 +106,7 @@ def create_edit_job(
             params=params,
             mask=mask_name,
             visibility=visibility,
+            estimate_usd=estimate,
         )
         JobInput.objects.bulk_create(
             JobInput(job=job, position=position, image=image)

@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from . import budgets, edits, engine, images_api, media, provenance, registry
-from .models import Attempt, Image, Job, Profile, Visibility
+from .models import Attempt, Image, Job, JobInput, Profile, Visibility
 
 log = logging.getLogger(__name__)
 
@@ -62,24 +62,13 @@ def create_job(
 def _accept_job(*, owner, **fields) -> Job:
     """Create a job once the budgets allow its estimate, which is then held against them
     until the job finishes. The check and the insert share one serialized transaction."""
-    estimate = estimate_job(model=fields["model"], prompt=fields["prompt"], params=fields["params"])
+    estimate = budgets.estimate(
+        model=fields["model"], prompt=fields["prompt"], params=fields["params"]
+    )
     with transaction.atomic():
         budgets.lock()
         budgets.check(owner, estimate)
         return Job.objects.create(owner=owner, estimate_usd=estimate, **fields)
-
-
-def estimate_job(*, model: str, prompt: str, params: dict) -> Decimal:
-    image_model = registry.get(model)
-    if image_model is None:
-        return Decimal(0)
-    return image_model.estimate(
-        prompt=prompt,
-        size=params.get("size", "auto"),
-        quality=params.get("quality", "auto"),
-        n=int(params.get("n", 1)),
-        partial_images=int(params.get("partial_images", 0)),
-    )
 
 
 def cancel_job(job: Job, *, by) -> str:
@@ -100,18 +89,26 @@ def cancel_job(job: Job, *, by) -> str:
 
 
 def retry_job(job: Job, *, by) -> Job:
-    """A new job with exactly the saved inputs of `job` (same owner), linked by retry_of.
+    """A new job with exactly the saved inputs of `job` (same owner), linked by retry_of:
+    for an edit, the same input images in the same order and the same mask file.
     Subject to the budgets like any new job; the caller enqueues it after commit."""
     log.info("job %s retried by %s", job.pk, by.pk)
-    return _accept_job(
-        owner=job.owner,
-        kind=job.kind,
-        model=job.model,
-        prompt=job.prompt,
-        params=dict(job.params),
-        visibility=job.visibility,
-        retry_of=job,
-    )
+    with transaction.atomic():
+        retry = _accept_job(
+            owner=job.owner,
+            kind=job.kind,
+            model=job.model,
+            prompt=job.prompt,
+            params=dict(job.params),
+            mask=job.mask,
+            visibility=job.visibility,
+            retry_of=job,
+        )
+        JobInput.objects.bulk_create(
+            JobInput(job=retry, position=given.position, image_id=given.image_id)
+            for given in job.inputs.all()
+        )
+    return retry
 
 
 def default_visibility(user) -> str:

@@ -447,3 +447,42 @@ def test_a_mask_for_an_image_whose_file_is_gone_is_refused(alice):
         edits.create_edit_job(
             owner=alice, prompt="x", model="gpt-image-1", images=[first], mask=mask_png()
         )
+
+
+def test_retrying_an_edit_sends_the_same_inputs_and_mask(alice, standin):
+    first, second = upload(alice, png(64, 48)), upload(alice, png(32, 32, (0, 200, 0)))
+    job = edits.create_edit_job(
+        owner=alice,
+        prompt="a red boat",
+        model="gpt-image-1",
+        images=[first, second],
+        mask=mask_png(),
+        size="1024x1024",
+        quality="low",
+    )
+    retry = services.retry_job(job, by=alice)
+    assert retry.kind == Job.Kind.EDIT and retry.retry_of_id == job.pk
+    assert retry.mask.name == job.mask.name
+    assert list(retry.inputs.values_list("position", "image_id")) == [
+        (0, first.pk),
+        (1, second.pk),
+    ]
+    retry = run(retry)
+    assert retry.status == Job.Status.SUCCEEDED, retry.error
+    # The stand-in saw the mask again: only the transparent half changed.
+    picture = PIL.Image.open(retry.images.get().file).convert("RGB")
+    assert picture.getpixel((1000, 500)) == (200, 30, 30)
+
+
+def test_an_edit_over_the_budget_is_refused_and_stores_no_upload(alice_client, alice):
+    from decimal import Decimal
+
+    from gallery import budgets
+
+    budgets.set_person_limit(alice, Decimal("0.001"))
+    response = _post_edit(
+        alice_client, files=[("photo.png", png(), "image/png")], prompt="a red boat"
+    )
+    assert response.status_code == 400
+    assert "monthly budget would be exceeded" in response.content.decode()
+    assert Job.objects.count() == 0 and Image.objects.count() == 0
