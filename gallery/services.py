@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from . import images_api, media, provenance, registry
+from . import boards, images_api, media, provenance, registry
 from .models import Attempt, Image, Job
 
 log = logging.getLogger(__name__)
@@ -111,6 +111,7 @@ def _record_success(job, result, stored, readings, started_at, clock) -> None:
             thumbnail_width=s.thumbnail_width,
             thumbnail_height=s.thumbnail_height,
             prompt=job.prompt,
+            revised_prompt=_revised_prompt(result, index),
             model=job.model,
             quality=result.quality or job.params.get("quality", ""),
             background=result.background or job.params.get("background", ""),
@@ -126,6 +127,7 @@ def _record_success(job, result, stored, readings, started_at, clock) -> None:
     try:
         with transaction.atomic():
             Image.objects.bulk_create(images)
+            boards.add_job_outputs(job, images)
             Job.objects.filter(pk=job.pk).update(
                 status=Job.Status.SUCCEEDED,
                 usage=result.usage,
@@ -141,6 +143,11 @@ def _record_success(job, result, stored, readings, started_at, clock) -> None:
         # Another worker already stored this job's images (the unique constraint on
         # job + index says so); the files are content-addressed, so nothing is lost.
         log.warning("job %s: outputs were already stored by another worker", job.pk)
+
+
+def _revised_prompt(result: images_api.Result, index: int) -> str:
+    revised = result.revised_prompts[index] if index < len(result.revised_prompts) else None
+    return revised or ""
 
 
 def _record_failure(job, error: images_api.APIError, started_at, clock) -> float | None:

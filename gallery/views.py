@@ -12,9 +12,6 @@ from .models import Image, Job
 
 log = logging.getLogger(__name__)
 
-PAGE_SIZE = 48
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def create(request):
@@ -72,26 +69,6 @@ def job_detail(request, pk: int):
     if request.htmx:
         return render(request, "gallery/job.html#job-card", {"job": job})
     return render(request, "gallery/job.html", {"job": job})
-
-
-@login_required
-@require_GET
-def gallery(request):
-    query = request.GET.get("q", "").strip()[:500]
-    images = Image.objects.select_related("owner")
-    if query:
-        images = images.search(query)
-    before = request.GET.get("before", "")
-    if before.isdigit():
-        images = images.filter(pk__lt=int(before))
-    page = list(images.order_by("-id")[: PAGE_SIZE + 1])
-    next_cursor = page[PAGE_SIZE - 1].pk if len(page) > PAGE_SIZE else None
-    context = {"images": page[:PAGE_SIZE], "query": query, "next_cursor": next_cursor}
-    if request.htmx and request.htmx.target != "gallery-results":
-        return render(request, "gallery/gallery.html#page", context)
-    if request.htmx:
-        return render(request, "gallery/gallery.html#results", context)
-    return render(request, "gallery/gallery.html", context)
 
 
 @login_required

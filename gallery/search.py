@@ -1,0 +1,337 @@
+"""Full-text search over the gallery: one grammar, two engines.
+
+What a person types becomes a `Query`: words are ANDed, "quoted phrases" match in order,
+`word*` matches a prefix, `-word` (or `-"a phrase"`) excludes. Anything else a person can
+type (unbalanced quotes, lone operators, `NEAR(`, emoji, control characters, 10,000
+characters) is reduced to those parts, with a message when something was dropped, so no
+syntax error from the engine can ever reach a page: every engine query is built here from
+letters and digits only.
+
+SQLite: an FTS5 table (`gallery_image_fts`, external content over a view that joins the
+owner's name) kept current by triggers. PostgreSQL: a `search_vector` tsvector column kept
+by a trigger (it includes the owner's name, which a generated column cannot read) and a GIN
+index. Both are created by migration 0003 and use no stemming, so both engines agree on
+what matches.
+"""
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from django.db import connections
+from django.db.models import BooleanField, Q
+from django.db.models.expressions import RawSQL
+
+MAX_LENGTH = 1000
+MAX_TERMS = 16
+MIN_PREFIX = 2
+# SQLite: when the whole match set is at most this big, fetch it and let the rowids drive the
+# query; when it is bigger, matches are dense enough that walking the newest-first index and
+# checking each row against the FTS index finds a page after a few hundred rows.
+PROBE_LIMIT = 4000
+
+_TOKEN = re.compile(r'(-?)"([^"]*)"?(\*?)|(\S+)')
+_PIECE = re.compile(r"[^\W_]+")
+
+
+@dataclass(frozen=True)
+class Term:
+    pieces: tuple[str, ...]  # one word, or the words of a phrase, in order
+    prefix: bool = False  # the last piece is a prefix
+    exclude: bool = False
+
+    def __str__(self) -> str:
+        text = " ".join(self.pieces)
+        text = f'"{text}"' if len(self.pieces) > 1 else text
+        return ("-" if self.exclude else "") + text + ("*" if self.prefix else "")
+
+
+@dataclass
+class Query:
+    terms: list[Term] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)
+
+    @property
+    def positive(self) -> list[Term]:
+        return [t for t in self.terms if not t.exclude]
+
+    @property
+    def negative(self) -> list[Term]:
+        return [t for t in self.terms if t.exclude]
+
+    def __bool__(self) -> bool:
+        return bool(self.positive)
+
+    def __str__(self) -> str:
+        return " ".join(str(t) for t in self.terms)
+
+
+def parse(text: str) -> Query:
+    """Turn anything typed into a Query; what could not be used is said in `messages`."""
+    query = Query()
+    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text or "")
+    if len(text) > MAX_LENGTH:
+        text = text[:MAX_LENGTH]
+        query.messages.append(f"Search uses the first {MAX_LENGTH:,} characters.")
+    dropped = False
+    for match in _TOKEN.finditer(text):
+        minus, phrase, star, word = match.groups()
+        if word is not None:
+            minus = "-" if word.startswith("-") and len(word) > 1 else ""
+            star = "*" if word.endswith("*") else ""
+            phrase = word[len(minus) : len(word) - len(star)]
+        pieces = tuple(piece.casefold() for piece in _PIECE.findall(phrase))
+        if not pieces:
+            dropped = True
+            continue
+        prefix = bool(star)
+        if prefix and len(pieces[-1]) < MIN_PREFIX:
+            query.messages.append(
+                f"Prefix searches need at least {MIN_PREFIX} letters; "
+                f"searched for the word “{pieces[-1]}” instead."
+            )
+            prefix = False
+        term = Term(pieces=pieces, prefix=prefix, exclude=bool(minus))
+        if term not in query.terms:
+            query.terms.append(term)
+    if dropped:
+        query.messages.append(
+            "Search looks for words and numbers; symbols and emoji on their own are ignored."
+        )
+    if len(query.terms) > MAX_TERMS:
+        query.terms = query.terms[:MAX_TERMS]
+        query.messages.append(f"Search uses the first {MAX_TERMS} words.")
+    if query.negative and not query.positive:
+        query.messages.append(
+            "Add a word to look for: a search of only excluded words (-word) would match "
+            "almost everything, so it was not applied."
+        )
+    return query
+
+
+def fts5_expression(query: Query) -> str:
+    """An FTS5 MATCH expression. Every piece is quoted and made of letters and digits only."""
+
+    def phrase(term: Term) -> str:
+        return '"' + " ".join(term.pieces) + '"' + (" *" if term.prefix else "")
+
+    expression = "(" + " AND ".join(phrase(t) for t in query.positive) + ")"
+    for term in query.negative:
+        expression += " NOT " + phrase(term)
+    return expression
+
+
+def tsquery(query: Query) -> str:
+    """A PostgreSQL to_tsquery() text. Lexemes are quoted and made of letters and digits."""
+
+    def phrase(term: Term) -> str:
+        lexemes = [f"'{piece}'" for piece in term.pieces]
+        if term.prefix:
+            lexemes[-1] += ":*"
+        return "(" + " <-> ".join(lexemes) + ")"
+
+    parts = [phrase(t) for t in query.positive] + [f"!{phrase(t)}" for t in query.negative]
+    return " & ".join(parts)
+
+
+def apply(queryset, query: Query):
+    """The images in `queryset` that match `query` (all of them for an empty query)."""
+    if not query:
+        return queryset
+    vendor = connections[queryset.db].vendor
+    if vendor == "sqlite":
+        return _apply_fts5(queryset, query)
+    if vendor == "postgresql":
+        return queryset.filter(
+            RawSQL(
+                "gallery_image.search_vector @@ to_tsquery('simple', %s)",
+                [tsquery(query)],
+                output_field=BooleanField(),
+            )
+        )
+    return _apply_substrings(queryset, query)
+
+
+def _apply_fts5(queryset, query: Query):
+    expression = fts5_expression(query)
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(
+            "SELECT rowid FROM gallery_image_fts WHERE gallery_image_fts MATCH %s LIMIT %s",
+            [expression, PROBE_LIMIT + 1],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+    if len(ids) <= PROBE_LIMIT:
+        return queryset.filter(pk__in=ids)
+    return queryset.filter(
+        RawSQL(
+            "EXISTS (SELECT 1 FROM gallery_image_fts WHERE gallery_image_fts MATCH %s "
+            "AND rowid = gallery_image.id)",
+            [expression],
+            output_field=BooleanField(),
+        )
+    )
+
+
+def _apply_substrings(queryset, query: Query):
+    """Other databases: a slow but correct substring match (no index)."""
+    for term in query.positive:
+        queryset = queryset.filter(prompt__icontains=" ".join(term.pieces))
+    for term in query.negative:
+        queryset = queryset.exclude(prompt__icontains=" ".join(term.pieces))
+    return queryset
+
+
+def ranked_ids(query: Query, *, using: str = "default", limit: int = 1000) -> list[int]:
+    """Ids of the best-matching images, best first (relevance order), at most `limit`."""
+    if not query:
+        return []
+    vendor = connections[using].vendor
+    with connections[using].cursor() as cursor:
+        if vendor == "sqlite":
+            cursor.execute(
+                "SELECT rowid FROM gallery_image_fts WHERE gallery_image_fts MATCH %s "
+                "ORDER BY rank LIMIT %s",
+                [fts5_expression(query), limit],
+            )
+        elif vendor == "postgresql":
+            cursor.execute(
+                "SELECT id FROM gallery_image, to_tsquery('simple', %s) q "
+                "WHERE search_vector @@ q ORDER BY ts_rank(search_vector, q) DESC, id DESC "
+                "LIMIT %s",
+                [tsquery(query), limit],
+            )
+        else:
+            return []
+        return [row[0] for row in cursor.fetchall()]
+
+
+def naive(queryset, text: str):
+    """The baseline the benchmark compares against: a substring scan per word."""
+    words = text.split()
+    return queryset.filter(Q(*[Q(prompt__icontains=w) for w in words])) if words else queryset
+
+
+# --- The indexes (created by migration 0003; SQLite triggers re-checked after every migrate,
+# because Django's SQLite schema editor rebuilds a table to alter it and drops its triggers).
+
+_OWNER = "(SELECT username FROM auth_user WHERE id = {row}.owner_id)"
+_FTS_INSERT = (
+    "INSERT INTO gallery_image_fts(rowid, prompt, revised_prompt, owner_name) "
+    "VALUES (new.id, new.prompt, new.revised_prompt, " + _OWNER.format(row="new") + ");"
+)
+_FTS_DELETE = (
+    "INSERT INTO gallery_image_fts(gallery_image_fts, rowid, prompt, revised_prompt, owner_name) "
+    "VALUES ('delete', old.id, old.prompt, old.revised_prompt, " + _OWNER.format(row="old") + ");"
+)
+SQLITE_TRIGGERS = {
+    "gallery_image_fts_insert": (
+        "CREATE TRIGGER IF NOT EXISTS gallery_image_fts_insert AFTER INSERT ON gallery_image "
+        f"BEGIN {_FTS_INSERT} END"
+    ),
+    "gallery_image_fts_delete": (
+        "CREATE TRIGGER IF NOT EXISTS gallery_image_fts_delete AFTER DELETE ON gallery_image "
+        f"BEGIN {_FTS_DELETE} END"
+    ),
+    "gallery_image_fts_update": (
+        "CREATE TRIGGER IF NOT EXISTS gallery_image_fts_update "
+        "AFTER UPDATE OF prompt, revised_prompt, owner_id ON gallery_image "
+        f"BEGIN {_FTS_DELETE} {_FTS_INSERT} END"
+    ),
+    "gallery_image_fts_owner_renamed": (
+        "CREATE TRIGGER IF NOT EXISTS gallery_image_fts_owner_renamed "
+        "AFTER UPDATE OF username ON auth_user BEGIN "
+        "INSERT INTO gallery_image_fts(gallery_image_fts, rowid, prompt, revised_prompt, "
+        "owner_name) SELECT 'delete', id, prompt, revised_prompt, old.username "
+        "FROM gallery_image WHERE owner_id = old.id; "
+        "INSERT INTO gallery_image_fts(rowid, prompt, revised_prompt, owner_name) "
+        "SELECT id, prompt, revised_prompt, new.username FROM gallery_image "
+        "WHERE owner_id = new.id; END"
+    ),
+}
+SQLITE_CREATE = [
+    "CREATE VIEW IF NOT EXISTS gallery_image_search AS SELECT i.id AS id, i.prompt AS prompt, "
+    "i.revised_prompt AS revised_prompt, u.username AS owner_name "
+    "FROM gallery_image i JOIN auth_user u ON u.id = i.owner_id",
+    # External content over the view: the index stores only tokens, the text stays in
+    # gallery_image. prefix='2 3' makes short prefix searches (ca*) cheap.
+    "CREATE VIRTUAL TABLE IF NOT EXISTS gallery_image_fts USING fts5(prompt, revised_prompt, "
+    "owner_name, content='gallery_image_search', content_rowid='id', "
+    "tokenize='unicode61 remove_diacritics 2', prefix='2 3')",
+    *SQLITE_TRIGGERS.values(),
+    "INSERT INTO gallery_image_fts(gallery_image_fts) VALUES ('rebuild')",
+]
+SQLITE_DROP = [
+    *(f"DROP TRIGGER IF EXISTS {name}" for name in SQLITE_TRIGGERS),
+    "DROP TABLE IF EXISTS gallery_image_fts",
+    "DROP VIEW IF EXISTS gallery_image_search",
+]
+
+POSTGRES_CREATE = [
+    "ALTER TABLE gallery_image ADD COLUMN IF NOT EXISTS search_vector tsvector",
+    # A trigger, not a generated column: the owner's name lives in another table. Separate
+    # tsvectors concatenated keep a phrase from spanning the prompt and the owner's name.
+    """CREATE OR REPLACE FUNCTION gallery_image_search_vector() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    BEGIN
+      NEW.search_vector := to_tsvector('simple', coalesce(NEW.prompt, ''))
+        || to_tsvector('simple', coalesce(NEW.revised_prompt, ''))
+        || to_tsvector('simple', coalesce(
+             (SELECT username FROM auth_user WHERE id = NEW.owner_id), ''));
+      RETURN NEW;
+    END $$""",
+    "CREATE TRIGGER gallery_image_search_vector "
+    "BEFORE INSERT OR UPDATE OF prompt, revised_prompt, owner_id ON gallery_image "
+    "FOR EACH ROW EXECUTE FUNCTION gallery_image_search_vector()",
+    """CREATE OR REPLACE FUNCTION gallery_owner_renamed() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    BEGIN
+      UPDATE gallery_image SET owner_id = owner_id WHERE owner_id = NEW.id;
+      RETURN NULL;
+    END $$""",
+    "CREATE TRIGGER gallery_owner_renamed AFTER UPDATE OF username ON auth_user "
+    "FOR EACH ROW WHEN (OLD.username IS DISTINCT FROM NEW.username) "
+    "EXECUTE FUNCTION gallery_owner_renamed()",
+    "UPDATE gallery_image SET prompt = prompt",
+    "CREATE INDEX IF NOT EXISTS gallery_image_search ON gallery_image USING gin (search_vector)",
+]
+POSTGRES_DROP = [
+    "DROP TRIGGER IF EXISTS gallery_owner_renamed ON auth_user",
+    "DROP FUNCTION IF EXISTS gallery_owner_renamed()",
+    "DROP TRIGGER IF EXISTS gallery_image_search_vector ON gallery_image",
+    "DROP FUNCTION IF EXISTS gallery_image_search_vector()",
+    "DROP INDEX IF EXISTS gallery_image_search",
+    "ALTER TABLE gallery_image DROP COLUMN IF EXISTS search_vector",
+]
+
+
+def create_index(schema_editor) -> None:
+    for sql in _statements(schema_editor.connection.vendor, SQLITE_CREATE, POSTGRES_CREATE):
+        schema_editor.execute(sql, params=None)
+
+
+def drop_index(schema_editor) -> None:
+    for sql in _statements(schema_editor.connection.vendor, SQLITE_DROP, POSTGRES_DROP):
+        schema_editor.execute(sql, params=None)
+
+
+def _statements(vendor: str, sqlite: list[str], postgres: list[str]) -> list[str]:
+    return {"sqlite": sqlite, "postgresql": postgres}.get(vendor, [])
+
+
+def repair_sqlite_triggers(connection) -> bool:
+    """Recreate FTS triggers a table rebuild dropped, and rebuild the index (rows may have
+    changed while the triggers were gone). Returns whether anything was repaired."""
+    if connection.vendor != "sqlite":
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE name = 'gallery_image_fts'")
+        if cursor.fetchone() is None:
+            return False  # migration 0003 has not run (or was reversed)
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        present = {row[0] for row in cursor.fetchall()}
+        missing = [sql for name, sql in SQLITE_TRIGGERS.items() if name not in present]
+        for sql in missing:
+            cursor.execute(sql)
+        if missing:
+            cursor.execute("INSERT INTO gallery_image_fts(gallery_image_fts) VALUES ('rebuild')")
+    return bool(missing)
