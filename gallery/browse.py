@@ -9,11 +9,11 @@ is dropped with a message saying so; it never fails the page.
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
 from django.core import signing
+from django.db import connections
 from django.db.models import Q
 from django.utils import timezone
 
@@ -69,7 +69,7 @@ def browse(user, data, *, page_size: int = PAGE_SIZE) -> Page:
         params["order"] = order
         page = _ranked_page(images, query, data.get("cursor", ""), page_size, messages)
     else:
-        page = _newest_page(images.search(query), data.get("cursor", ""), page_size, messages)
+        page = _newest_page(images, query, data.get("cursor", ""), page_size, messages)
     page.params, page.messages, page.board = params, messages, board
     return page
 
@@ -197,7 +197,7 @@ def encode_cursor(created_at: datetime, pk: int) -> str:
 def decode_cursor(token: str) -> tuple[datetime, int] | None:
     try:
         micros, pk = signing.Signer(salt=CURSOR_SALT).unsign(token).split(".")
-        moment = datetime.fromtimestamp(int(micros) / 1_000_000, tz=dt_timezone.utc)
+        moment = datetime.fromtimestamp(int(micros) / 1_000_000, tz=UTC)
         return moment.replace(microsecond=int(micros) % 1_000_000), int(pk)
     except (signing.BadSignature, ValueError, OverflowError, OSError):
         return None
@@ -206,22 +206,62 @@ def decode_cursor(token: str) -> tuple[datetime, int] | None:
 STALE_CURSOR = "That page link is not valid (or is from another version); showing the first page."
 
 
-def _newest_page(images, token: str, page_size: int, messages: list[str]) -> Page:
-    if token:
-        position = decode_cursor(token[:200])
-        if position is None:
-            messages.append(STALE_CURSOR)
-        else:
-            moment, pk = position
-            # The first condition bounds the index range; the second breaks ties by id.
-            images = images.filter(created_at__lte=moment).filter(
-                Q(created_at__lt=moment) | Q(pk__lt=pk)
-            )
+def _after_cursor(images, token: str, messages: list[str]):
+    if not token:
+        return images
+    position = decode_cursor(token[:200])
+    if position is None:
+        messages.append(STALE_CURSOR)
+        return images
+    return _after(images, *position)
+
+
+def _after(images, moment: datetime, pk: int):
+    # The first condition bounds the index range; the second breaks ties by id.
+    return images.filter(created_at__lte=moment).filter(Q(created_at__lt=moment) | Q(pk__lt=pk))
+
+
+def _newest_page(images, query, token: str, page_size: int, messages: list[str]) -> Page:
+    images = _after_cursor(images, token, messages)
+    if query and images.db and connections[images.db].vendor == "sqlite":
+        ids = search.sqlite_match_ids(query, using=images.db)
+        if ids is None:
+            return _walk_newest(images, query, page_size)
+        images = images.filter(pk__in=ids)
+    else:
+        images = images.search(query)
     rows = list(
         images.select_related("owner")
         .defer(*_HEAVY)
         .order_by("-created_at", "-id")[: page_size + 1]
     )
+    return _page(rows, page_size)
+
+
+def _walk_newest(images, query, page_size: int) -> Page:
+    """SQLite, a query matching many rows: walk the newest-first index in growing windows
+    and keep the rows the FTS index matches within each window's id range (an FTS5 rowid
+    range is a cheap seek; a per-row FTS lookup is not)."""
+    found: list[int] = []
+    window, remaining = 512, images
+    newest = ("-created_at", "-id")
+    while len(found) <= page_size:
+        ids = list(remaining.order_by(*newest).values_list("pk", flat=True)[:window])
+        if not ids:
+            break
+        matched = search.sqlite_match_ids_between(query, min(ids), max(ids), using=images.db)
+        found.extend(pk for pk in ids if pk in matched)
+        if len(ids) < window:
+            break
+        last = Image.objects.using(images.db).values_list("created_at", flat=True).get(pk=ids[-1])
+        remaining = _after(images, last, ids[-1])
+        window = min(window * 4, 65536)
+    chosen = found[: page_size + 1]
+    by_id = Image.objects.select_related("owner").defer(*_HEAVY).in_bulk(chosen)
+    return _page([by_id[pk] for pk in chosen if pk in by_id], page_size)
+
+
+def _page(rows: list[Image], page_size: int) -> Page:
     more = len(rows) > page_size
     rows = rows[:page_size]
     cursor = encode_cursor(rows[-1].created_at, rows[-1].pk) if more else None
@@ -245,9 +285,7 @@ def _ranked_page(images, query, token: str, page_size: int, messages: list[str])
     rows = Image.objects.select_related("owner").defer(*_HEAVY).in_bulk(chosen)
     more = start + page_size < len(ordered)
     cursor = (
-        signing.Signer(salt=CURSOR_SALT + ".ranked").sign(str(start + page_size))
-        if more
-        else None
+        signing.Signer(salt=CURSOR_SALT + ".ranked").sign(str(start + page_size)) if more else None
     )
     if len(ranked) == RANKED_LIMIT and not more:
         messages.append(f"Relevance order shows the best {RANKED_LIMIT:,} matches.")

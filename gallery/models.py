@@ -293,6 +293,9 @@ class BoardImage(models.Model):
             models.UniqueConstraint(fields=["board", "image"], name="one_entry_per_board_image")
         ]
 
+    def __str__(self) -> str:
+        return f"Image {self.image_id} on board {self.board_id}"
+
 
 class Favourite(models.Model):
     """A star: one person likes one image."""
@@ -307,3 +310,6 @@ class Favourite(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "image"], name="one_star_per_user_image")
         ]
+
+    def __str__(self) -> str:
+        return f"Star on image {self.image_id} by {self.user_id}"

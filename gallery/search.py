@@ -152,16 +152,35 @@ def apply(queryset, query: Query):
     return _apply_substrings(queryset, query)
 
 
-def _apply_fts5(queryset, query: Query):
-    expression = fts5_expression(query)
-    with connections[queryset.db].cursor() as cursor:
+def sqlite_match_ids(query: Query, *, using: str = "default") -> list[int] | None:
+    """Every matching id when there are at most PROBE_LIMIT of them, else None."""
+    with connections[using].cursor() as cursor:
         cursor.execute(
             "SELECT rowid FROM gallery_image_fts WHERE gallery_image_fts MATCH %s LIMIT %s",
-            [expression, PROBE_LIMIT + 1],
+            [fts5_expression(query), PROBE_LIMIT + 1],
         )
         ids = [row[0] for row in cursor.fetchall()]
-    if len(ids) <= PROBE_LIMIT:
+    return ids if len(ids) <= PROBE_LIMIT else None
+
+
+def sqlite_match_ids_between(query: Query, low: int, high: int, *, using="default") -> set[int]:
+    """The matching ids in [low, high]: FTS5 seeks a rowid range cheaply."""
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            "SELECT rowid FROM gallery_image_fts WHERE gallery_image_fts MATCH %s "
+            "AND rowid BETWEEN %s AND %s",
+            [fts5_expression(query), low, high],
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
+def _apply_fts5(queryset, query: Query):
+    ids = sqlite_match_ids(query, using=queryset.db)
+    if ids is not None:
         return queryset.filter(pk__in=ids)
+    # Many matches: a per-row check. Correct anywhere; gallery.browse walks the newest-first
+    # index in windows instead, which is much faster for a page.
+    expression = fts5_expression(query)
     return queryset.filter(
         RawSQL(
             "EXISTS (SELECT 1 FROM gallery_image_fts WHERE gallery_image_fts MATCH %s "

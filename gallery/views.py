@@ -12,6 +12,7 @@ from .models import Image, Job
 
 log = logging.getLogger(__name__)
 
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def create(request):
