@@ -40,6 +40,25 @@ _SIZE = re.compile(r"^(\d{1,5})x(\d{1,5})$")
 _HEAVY = ("manifest_json", "provenance", "revised_prompt")
 
 
+class _Clean:
+    """URL values with control characters removed (PostgreSQL refuses NUL in a string)."""
+
+    def __init__(self, data):
+        self.data = data
+
+    def get(self, name: str, default: str = "") -> str:
+        value = self.data.get(name, default)
+        return "".join(ch for ch in str(value) if ch.isprintable() or ch == " ")
+
+
+def parse_id(value) -> int | None:
+    """A database id from text, or None: ASCII digits that fit a 64-bit integer."""
+    value = str(value).strip()
+    if not (value.isascii() and value.isdigit()) or len(value) > 18:
+        return None
+    return int(value)
+
+
 def visible_images(user):
     """The images this person may see. The one line to switch to gallery.access."""
     return Image.objects.all()
@@ -56,11 +75,15 @@ class Page:
 
 def browse(user, data, *, page_size: int = PAGE_SIZE) -> Page:
     """One page of the gallery for `user`, as asked for by the query dict `data`."""
+    data = _Clean(data)
     messages: list[str] = []
     params: dict[str, str] = {}
     images = visible_images(user)
-    images, board = _filter(images, user, data, params, messages)
+    facets: list[str | None] = []
+    images, board = _filter(images, user, data, params, messages, facets)
     query = search.parse(data.get("q", ""))
+    query.facets = [f for f in facets if f and not f.startswith("-")]
+    query.excluded_facets = [f[1:] for f in facets if f and f.startswith("-")]
     messages.extend(query.messages)
     if query:
         params["q"] = str(query)
@@ -74,11 +97,13 @@ def browse(user, data, *, page_size: int = PAGE_SIZE) -> Page:
     return page
 
 
-def _filter(images, user, data, params, messages):
+def _filter(images, user, data, params, messages, facets):
+    """Apply the URL's filters; `facets` collects the FTS tokens of the ones applied."""
     who = data.get("who", "").strip()
     if who == "mine":
         images = images.filter(owner=user)
         params["who"] = who
+        facets.append(search.facet("o", user.pk))
     elif who and who != "everyone":
         person = get_user_model().objects.filter(username=who).first()
         if person is None:
@@ -86,12 +111,14 @@ def _filter(images, user, data, params, messages):
         else:
             images = images.filter(owner=person)
             params["who"] = who
+            facets.append(search.facet("o", person.pk))
 
     model = data.get("model", "").strip()
     if model:
         if _MODEL.match(model):
             images = images.filter(model=model)
             params["model"] = model
+            facets.append(search.facet("m", model))
         else:
             messages.append("That model name is not valid; showing every model.")
 
@@ -99,11 +126,13 @@ def _filter(images, user, data, params, messages):
     if kind in KINDS:
         images = images.filter(source__in=KINDS[kind])
         params["kind"] = kind
+        facets.append(search.facet("s", KINDS[kind][0]))
     elif kind == "all":
         params["kind"] = kind
     else:
         # Uploads are inputs, not results: hidden unless asked for.
         images = images.exclude(source=Image.Source.UPLOAD)
+        facets.append("-" + search.facet("s", Image.Source.UPLOAD))
 
     size = data.get("size", "").strip()
     if size:
@@ -111,28 +140,32 @@ def _filter(images, user, data, params, messages):
         if match:
             images = images.filter(width=int(match[1]), height=int(match[2]))
             params["size"] = size
+            facets.append(search.facet("w", f"{int(match[1])}x{int(match[2])}"))
         else:
             messages.append("Sizes look like 1024x1024; showing every size.")
 
-    for name, column, values in (
-        ("quality", "quality", QUALITIES),
-        ("background", "background", BACKGROUNDS),
-        ("provenance", "provenance_state", Image.Provenance.values),
+    for name, column, values, key in (
+        ("quality", "quality", QUALITIES, "q"),
+        ("background", "background", BACKGROUNDS, "b"),
+        ("provenance", "provenance_state", Image.Provenance.values, "p"),
     ):
         value = _choice(data, name, values, messages)
         if value:
             images = images.filter(**{column: value})
             params[name] = value
+            facets.append(search.facet(key, value))
 
     fmt = _choice(data, "format", FORMATS, messages)
     if fmt:
         images = images.filter(content_type=FORMATS[fmt])
         params["format"] = fmt
+        facets.append(search.facet("f", fmt))
 
     ai = _choice(data, "ai", ("yes", "no"), messages)
     if ai:
         images = images.filter(ai_generated=ai == "yes")
         params["ai"] = ai
+        facets.append(search.facet("a", 1 if ai == "yes" else 0))
 
     start, end = _day(data, "from", messages), _day(data, "to", messages)
     if start:
@@ -149,9 +182,8 @@ def _filter(images, user, data, params, messages):
     board = None
     board_id = data.get("board", "").strip()
     if board_id:
-        board = (
-            Board.objects.filter(owner=user, pk=board_id).first() if board_id.isdigit() else None
-        )
+        pk = parse_id(board_id)
+        board = Board.objects.filter(owner=user, pk=pk).first() if pk else None
         if board is None:
             messages.append("That board does not exist or is not yours; showing all images.")
         else:
@@ -199,7 +231,7 @@ def decode_cursor(token: str) -> tuple[datetime, int] | None:
         micros, pk = signing.Signer(salt=CURSOR_SALT).unsign(token).split(".")
         moment = datetime.fromtimestamp(int(micros) / 1_000_000, tz=UTC)
         return moment.replace(microsecond=int(micros) % 1_000_000), int(pk)
-    except (signing.BadSignature, ValueError, OverflowError, OSError):
+    except (signing.BadSignature, ValueError, TypeError, OverflowError, OSError):
         return None
 
 
@@ -223,38 +255,46 @@ def _after(images, moment: datetime, pk: int):
 
 def _newest_page(images, query, token: str, page_size: int, messages: list[str]) -> Page:
     images = _after_cursor(images, token, messages)
-    if query and images.db and connections[images.db].vendor == "sqlite":
-        ids = search.sqlite_match_ids(query, using=images.db)
-        if ids is None:
-            return _walk_newest(images, query, page_size)
-        images = images.filter(pk__in=ids)
-    else:
-        images = images.search(query)
+    if query and connections[images.db].vendor == "sqlite":
+        return _fts5_newest(images, query, page_size)
     rows = list(
-        images.select_related("owner")
+        images.search(query)
+        .select_related("owner")
         .defer(*_HEAVY)
         .order_by("-created_at", "-id")[: page_size + 1]
     )
     return _page(rows, page_size)
 
 
-def _walk_newest(images, query, page_size: int) -> Page:
-    """SQLite, a query matching many rows: walk the newest-first index in growing windows
-    and keep the rows the FTS index matches within each window's id range (an FTS5 rowid
-    range is a cheap seek; a per-row FTS lookup is not)."""
-    found: list[int] = []
-    window, remaining = 512, images
+def _fts5_newest(images, query, page_size: int) -> Page:
+    """SQLite, newest first. Walk the newest-first index in growing windows and keep the
+    rows FTS5 matches within each window's id range (a rowid range is a cheap seek into the
+    index; a per-row FTS lookup costs ~0.3 ms). Common words fill a page from the first
+    window. When the first window shows matches are sparse and there are few of them in
+    all, fetch them all instead and let their ids drive the query."""
     newest = ("-created_at", "-id")
+    found: list[int] = []
+    window, remaining, first = 1024, images, True
     while len(found) <= page_size:
         ids = list(remaining.order_by(*newest).values_list("pk", flat=True)[:window])
         if not ids:
             break
         matched = search.sqlite_match_ids_between(query, min(ids), max(ids), using=images.db)
         found.extend(pk for pk in ids if pk in matched)
-        if len(ids) < window:
+        if len(found) > page_size or len(ids) < window:
             break
         last = Image.objects.using(images.db).values_list("created_at", flat=True).get(pk=ids[-1])
         remaining = _after(images, last, ids[-1])
+        if first:
+            first = False
+            every = search.sqlite_match_ids(query, using=images.db)
+            if every is not None:
+                found.extend(
+                    remaining.filter(pk__in=every)
+                    .order_by(*newest)
+                    .values_list("pk", flat=True)[: page_size + 1 - len(found)]
+                )
+                break
         window = min(window * 4, 65536)
     chosen = found[: page_size + 1]
     by_id = Image.objects.select_related("owner").defer(*_HEAVY).in_bulk(chosen)

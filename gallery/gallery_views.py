@@ -29,6 +29,9 @@ def _tile_links() -> dict[str, str]:
 
 def _image_for_viewer(user, pk):
     """404 unless the person may see the image. The one line to switch to gallery.access."""
+    pk = browse.parse_id(pk)
+    if pk is None:
+        raise Http404("No such image.")
     return get_object_or_404(browse.visible_images(user), pk=pk)
 
 
@@ -121,9 +124,10 @@ def board_remove(request):
 
 
 def _board_and_image(request):
-    board_id, image_id = request.POST.get("board", ""), request.POST.get("image", "")
-    if not (board_id.isdigit() and image_id.isdigit()):
-        raise Http404("Choose a board and an image.")
+    board_id = browse.parse_id(request.POST.get("board", ""))
+    image_id = request.POST.get("image", "")
+    if board_id is None:
+        raise Http404("Choose a board.")
     board = get_object_or_404(Board, pk=board_id, owner=request.user)
     return board, _image_for_viewer(request.user, image_id)
 

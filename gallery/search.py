@@ -50,6 +50,10 @@ class Term:
 class Query:
     terms: list[Term] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
+    # SQLite only: filter values as FTS tokens (see facet()), so that search plus filters is
+    # one index intersection. The filters are applied in SQL as well; these only narrow.
+    facets: list[str] = field(default_factory=list)
+    excluded_facets: list[str] = field(default_factory=list)
 
     @property
     def positive(self) -> list[Term]:
@@ -110,15 +114,34 @@ def parse(text: str) -> Query:
 
 
 def fts5_expression(query: Query) -> str:
-    """An FTS5 MATCH expression. Every piece is quoted and made of letters and digits only."""
+    """An FTS5 MATCH expression. Every piece is quoted and made of letters and digits only;
+    what a person typed is matched against the text columns, never the facets."""
 
     def phrase(term: Term) -> str:
         return '"' + " ".join(term.pieces) + '"' + (" *" if term.prefix else "")
 
-    expression = "(" + " AND ".join(phrase(t) for t in query.positive) + ")"
+    typed = "(" + " AND ".join(phrase(t) for t in query.positive) + ")"
     for term in query.negative:
-        expression += " NOT " + phrase(term)
+        typed = f"({typed} NOT {phrase(term)})"
+    expression = f"({{prompt revised_prompt owner_name}} : {typed})"
+    for token in query.facets:
+        expression = f'({expression} AND facets : "{token}")'
+    for token in query.excluded_facets:
+        expression = f'({expression} NOT facets : "{token}")'
     return expression
+
+
+_FACET_VALUE = re.compile(r"^[A-Za-z0-9.\-:/_]{0,100}$")
+_FACET_DROPPED = re.compile(r"[.\-:/_]")
+
+
+def facet(key: str, value) -> str | None:
+    """The FTS token for one filter value, exactly as the index view spells it (see
+    _facets_sql), or None when the value cannot be spelled the same way in SQL."""
+    value = str(value)
+    if not _FACET_VALUE.match(value):
+        return None
+    return "zz" + key + _FACET_DROPPED.sub("", value).lower()
 
 
 def tsquery(query: Query) -> str:
@@ -234,13 +257,30 @@ def naive(queryset, text: str):
 # because Django's SQLite schema editor rebuilds a table to alter it and drops its triggers).
 
 _OWNER = "(SELECT username FROM auth_user WHERE id = {row}.owner_id)"
+
+
+def _facets_sql(row: str) -> str:
+    """The facet tokens of an image row, as SQL (must spell values as facet() does)."""
+    model = f"{row}.model"
+    for dropped in ".-:/_":
+        model = f"replace({model}, '{dropped}', '')"
+    return (
+        f"'zzo' || {row}.owner_id || ' zzm' || lower({model}) || ' zzq' || {row}.quality "
+        f"|| ' zzb' || {row}.background || ' zzs' || {row}.source "
+        f"|| ' zzf' || replace({row}.content_type, 'image/', '') "
+        f"|| ' zzw' || {row}.width || 'x' || {row}.height "
+        f"|| ' zzp' || {row}.provenance_state || ' zza' || {row}.ai_generated"
+    )
+
+
+_FTS_COLUMNS = "rowid, prompt, revised_prompt, owner_name, facets"
 _FTS_INSERT = (
-    "INSERT INTO gallery_image_fts(rowid, prompt, revised_prompt, owner_name) "
-    "VALUES (new.id, new.prompt, new.revised_prompt, " + _OWNER.format(row="new") + ");"
+    f"INSERT INTO gallery_image_fts({_FTS_COLUMNS}) VALUES (new.id, new.prompt, "
+    f"new.revised_prompt, {_OWNER.format(row='new')}, {_facets_sql('new')});"
 )
 _FTS_DELETE = (
-    "INSERT INTO gallery_image_fts(gallery_image_fts, rowid, prompt, revised_prompt, owner_name) "
-    "VALUES ('delete', old.id, old.prompt, old.revised_prompt, " + _OWNER.format(row="old") + ");"
+    f"INSERT INTO gallery_image_fts(gallery_image_fts, {_FTS_COLUMNS}) VALUES ('delete', "
+    f"old.id, old.prompt, old.revised_prompt, {_OWNER.format(row='old')}, {_facets_sql('old')});"
 )
 SQLITE_TRIGGERS = {
     "gallery_image_fts_insert": (
@@ -252,29 +292,28 @@ SQLITE_TRIGGERS = {
         f"BEGIN {_FTS_DELETE} END"
     ),
     "gallery_image_fts_update": (
-        "CREATE TRIGGER IF NOT EXISTS gallery_image_fts_update "
-        "AFTER UPDATE OF prompt, revised_prompt, owner_id ON gallery_image "
+        "CREATE TRIGGER IF NOT EXISTS gallery_image_fts_update AFTER UPDATE ON gallery_image "
         f"BEGIN {_FTS_DELETE} {_FTS_INSERT} END"
     ),
     "gallery_image_fts_owner_renamed": (
         "CREATE TRIGGER IF NOT EXISTS gallery_image_fts_owner_renamed "
         "AFTER UPDATE OF username ON auth_user BEGIN "
-        "INSERT INTO gallery_image_fts(gallery_image_fts, rowid, prompt, revised_prompt, "
-        "owner_name) SELECT 'delete', id, prompt, revised_prompt, old.username "
-        "FROM gallery_image WHERE owner_id = old.id; "
-        "INSERT INTO gallery_image_fts(rowid, prompt, revised_prompt, owner_name) "
-        "SELECT id, prompt, revised_prompt, new.username FROM gallery_image "
-        "WHERE owner_id = new.id; END"
+        f"INSERT INTO gallery_image_fts(gallery_image_fts, {_FTS_COLUMNS}) "
+        f"SELECT 'delete', id, prompt, revised_prompt, old.username, {_facets_sql('i')} "
+        "FROM gallery_image i WHERE owner_id = old.id; "
+        f"INSERT INTO gallery_image_fts({_FTS_COLUMNS}) "
+        f"SELECT id, prompt, revised_prompt, new.username, {_facets_sql('i')} "
+        "FROM gallery_image i WHERE owner_id = new.id; END"
     ),
 }
 SQLITE_CREATE = [
     "CREATE VIEW IF NOT EXISTS gallery_image_search AS SELECT i.id AS id, i.prompt AS prompt, "
-    "i.revised_prompt AS revised_prompt, u.username AS owner_name "
-    "FROM gallery_image i JOIN auth_user u ON u.id = i.owner_id",
+    "i.revised_prompt AS revised_prompt, u.username AS owner_name, "
+    f"{_facets_sql('i')} AS facets FROM gallery_image i JOIN auth_user u ON u.id = i.owner_id",
     # External content over the view: the index stores only tokens, the text stays in
     # gallery_image. prefix='2 3' makes short prefix searches (ca*) cheap.
     "CREATE VIRTUAL TABLE IF NOT EXISTS gallery_image_fts USING fts5(prompt, revised_prompt, "
-    "owner_name, content='gallery_image_search', content_rowid='id', "
+    "owner_name, facets, content='gallery_image_search', content_rowid='id', "
     "tokenize='unicode61 remove_diacritics 2', prefix='2 3')",
     *SQLITE_TRIGGERS.values(),
     "INSERT INTO gallery_image_fts(gallery_image_fts) VALUES ('rebuild')",
