@@ -2,12 +2,14 @@ from django import forms
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import UserCreationForm
 from django.db import transaction
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from . import accounts
+from . import accounts, services
+from .forms import PreferencesForm
 from .models import Invite
 
 
@@ -65,3 +67,21 @@ def invites(request):
         "registration/invites.html",
         {"invites": Invite.objects.select_related("created_by", "used_by")[:100]},
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def preferences(request):
+    """A person's own settings: who sees their new images by default."""
+    if request.method == "GET":
+        initial = {"default_visibility": services.default_visibility(request.user)}
+        return render(
+            request, "registration/settings.html", {"form": PreferencesForm(initial=initial)}
+        )
+    form = PreferencesForm(request.POST)
+    if not form.is_valid():
+        return render(request, "registration/settings.html", {"form": form}, status=400)
+    services.set_default_visibility(
+        user=request.user, visibility=form.cleaned_data["default_visibility"]
+    )
+    return render(request, "registration/settings.html", {"form": form, "saved": True})

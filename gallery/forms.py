@@ -1,6 +1,7 @@
 from django import forms
 
 from . import registry
+from .models import Visibility
 
 PROMPT_MAX = 32000
 
@@ -40,6 +41,13 @@ class GenerateForm(forms.Form):
     )
     moderation = forms.ChoiceField(
         label="Moderation", choices=_choices(registry.MODERATIONS), initial="auto"
+    )
+    # Empty (a client that does not send it) means the person's default.
+    visibility = forms.ChoiceField(
+        label="Who sees it",
+        choices=Visibility.choices,
+        required=False,
+        widget=forms.Select,
     )
 
     def __init__(self, *args, model_id: str | None = None, **kwargs):
@@ -87,4 +95,15 @@ class GenerateForm(forms.Form):
             self.add_error("background", "A transparent background needs PNG or WebP, not JPEG.")
         if data.get("output_format") == "png":
             data["output_compression"] = None
+        data["visibility"] = data.get("visibility") or None
         return data
+
+
+class PreferencesForm(forms.Form):
+    default_visibility = forms.ChoiceField(
+        label="Who sees my new images",
+        choices=Visibility.choices,
+        widget=forms.RadioSelect,
+        help_text="Applies to new jobs and uploads; you can still choose per job, and change "
+        "an image or job later on its page.",
+    )

@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from . import boards, browse, registry
+from . import access, boards, browse, registry
 from .models import Board, Image
 
 
@@ -28,11 +28,11 @@ def _tile_links() -> dict[str, str]:
 
 
 def _image_for_viewer(user, pk):
-    """404 unless the person may see the image. The one line to switch to gallery.access."""
+    """404 unless the person may see the image."""
     pk = browse.parse_id(pk)
     if pk is None:
         raise Http404("No such image.")
-    return get_object_or_404(browse.visible_images(user), pk=pk)
+    return access.image_for_viewer(user, pk)
 
 
 @login_required

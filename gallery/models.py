@@ -7,6 +7,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 
+class Visibility(models.TextChoices):
+    """Who sees a job and its images: every signed-in person, or only the owner and staff."""
+
+    SHARED = "shared", "Shared"
+    PRIVATE = "private", "Private"
+
+
 class JobQuerySet(models.QuerySet):
     def claim(self, pk: int, *, lease: timedelta) -> "Job | None":
         """Move a due, queued job to running and return it; None when someone else has it,
@@ -27,6 +34,10 @@ class JobQuerySet(models.QuerySet):
 
     def unfinished(self):
         return self.filter(status__in=[Job.Status.QUEUED, Job.Status.RUNNING])
+
+    def visible_to(self, user):
+        """Shared jobs and the person's own; staff see all; anonymous people none."""
+        return _visible_to(self, user)
 
 
 class Job(models.Model):
@@ -50,6 +61,9 @@ class Job(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     model = models.CharField(max_length=100)
     prompt = models.TextField()
+    visibility = models.CharField(
+        max_length=8, choices=Visibility.choices, default=Visibility.SHARED
+    )
     # The API parameters besides model and prompt (n, size, quality, background,
     # output_format, output_compression, moderation, input_fidelity), exactly as sent.
     params = models.JSONField(default=dict)
@@ -85,6 +99,10 @@ class Job(models.Model):
         return reverse("gallery:job-detail", args=[self.pk])
 
     @property
+    def is_private(self) -> bool:
+        return self.visibility == Visibility.PRIVATE
+
+    @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.SUCCEEDED, self.Status.FAILED, self.Status.CANCELED)
 
@@ -94,6 +112,10 @@ class Job(models.Model):
 
 
 class ImageQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Shared images and the person's own; staff see all; anonymous people none."""
+        return _visible_to(self, user)
+
     def search(self, query: "str | search.Query") -> "ImageQuerySet":
         """Images matching a search query (see gallery.search for the grammar); the full-text
         index of the database in use (FTS5 or tsvector) does the matching."""
@@ -147,6 +169,9 @@ class Image(models.Model):
     model = models.CharField(max_length=100, blank=True)
     quality = models.CharField(max_length=16, blank=True)
     background = models.CharField(max_length=16, blank=True)
+    visibility = models.CharField(
+        max_length=8, choices=Visibility.choices, default=Visibility.SHARED
+    )
 
     provenance_state = models.CharField(
         max_length=16, choices=Provenance.choices, default=Provenance.PENDING
@@ -163,10 +188,13 @@ class Image(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         # Newest first everywhere; the composites serve the filters that narrow a lot (one
-        # person, one model) without a sort. Full-text indexes live in migration 0003
+        # person, one model) without a sort. Full-text indexes live in migration 0004
         # (FTS5 or tsvector, per database).
         indexes = [
             models.Index(fields=["-created_at", "-id"], name="image_newest"),
+            # The gallery for a non-staff person: shared images newest first (their own come
+            # through the owner foreign key's index).
+            models.Index(fields=["visibility", "-created_at", "-id"], name="image_visible_newest"),
             models.Index(fields=["owner", "-created_at", "-id"], name="image_owner_newest"),
             models.Index(fields=["model", "-created_at", "-id"], name="image_model_newest"),
         ]
@@ -186,6 +214,10 @@ class Image(models.Model):
         return reverse("gallery:image-detail", args=[self.pk])
 
     @property
+    def is_private(self) -> bool:
+        return self.visibility == Visibility.PRIVATE
+
+    @property
     def extension(self) -> str:
         return {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}.get(
             self.content_type, "bin"
@@ -194,6 +226,14 @@ class Image(models.Model):
     @property
     def size(self) -> str:
         return f"{self.width}x{self.height}"
+
+
+def _visible_to(queryset, user):
+    if user is None or not user.is_authenticated:
+        return queryset.none()
+    if user.is_staff:
+        return queryset
+    return queryset.filter(Q(visibility=Visibility.SHARED) | Q(owner=user))
 
 
 class Attempt(models.Model):
@@ -313,3 +353,25 @@ class Favourite(models.Model):
 
     def __str__(self) -> str:
         return f"Star on image {self.image_id} by {self.user_id}"
+
+
+class Profile(models.Model):
+    """One person's studio preferences; created the first time they are needed."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="studio_profile"
+    )
+    default_visibility = models.CharField(
+        max_length=8, choices=Visibility.choices, default=Visibility.SHARED
+    )
+
+    def __str__(self) -> str:
+        return f"Profile of {self.user}"
+
+    @classmethod
+    def of(cls, user) -> "Profile":
+        """The person's profile, created with the site's default the first time."""
+        profile, _ = cls.objects.get_or_create(
+            user=user, defaults={"default_visibility": settings.STUDIO_DEFAULT_VISIBILITY}
+        )
+        return profile

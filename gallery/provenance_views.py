@@ -12,11 +12,11 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import media, provenance, verification
+from . import access, limits, media, provenance, verification
 from .models import Image
 
 log = logging.getLogger(__name__)
@@ -60,6 +60,13 @@ def verify(request):
     form = VerifyForm(request.POST, request.FILES)
     if not form.is_valid():
         return _verify_page(request, {"form": form}, status=400)
+    try:
+        limits.check_uploads(request.user, 1)
+    except limits.LimitExceeded as refusal:
+        context = {"form": VerifyForm(), "expired": refusal.message}
+        response = _verify_page(request, context, status=429)
+        response["Retry-After"] = str(refusal.retry_after)
+        return response
     result = verification.check(
         form.data_bytes, filename=form.cleaned_data["file"].name, mime=form.mime
     )
@@ -100,7 +107,9 @@ def _verify_page(request, context: dict, status: int = 200):
 @require_GET
 def image_manifest(request, pk: int):
     """The stored manifest-store JSON: a <pre> for the panel (htmx), raw JSON otherwise."""
-    image = get_object_or_404(Image.objects.only("pk", "manifest_json"), pk=pk)
+    image = access.image_for_viewer(
+        request.user, pk, Image.objects.only("pk", "owner_id", "visibility", "manifest_json")
+    )
     if request.htmx:
         return render(
             request,
@@ -122,7 +131,7 @@ def ingredient_thumbnail(request, pk: int, path: str):
         indexes = tuple(int(part) for part in path.split("."))
     except ValueError:
         raise Http404("No such ingredient.") from None
-    image = get_object_or_404(Image, pk=pk)
+    image = access.image_for_viewer(request.user, pk)
     try:
         data = media.read(image.file.name)
     except FileNotFoundError:

@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from . import boards, images_api, media, provenance, registry
-from .models import Attempt, Image, Job
+from .models import Attempt, Image, Job, Profile, Visibility
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +32,10 @@ def create_job(
     output_format: str = "png",
     output_compression: int | None = None,
     moderation: str = "auto",
+    visibility: str | None = None,
 ) -> Job:
-    """Record a generation request. The caller enqueues it once the transaction commits."""
+    """Record a generation request. The caller enqueues it once the transaction commits.
+    Without a visibility the owner's preference applies (the site default until they set one)."""
     params = {
         "n": n,
         "size": size,
@@ -45,8 +47,39 @@ def create_job(
     if output_compression is not None and output_format in ("jpeg", "webp"):
         params["output_compression"] = output_compression
     return Job.objects.create(
-        owner=owner, kind=Job.Kind.GENERATE, model=model, prompt=prompt, params=params
+        owner=owner,
+        kind=Job.Kind.GENERATE,
+        model=model,
+        prompt=prompt,
+        params=params,
+        visibility=visibility or default_visibility(owner),
     )
+
+
+def default_visibility(user) -> str:
+    """The visibility a person's new jobs and uploads get unless they choose otherwise."""
+    return Profile.of(user).default_visibility
+
+
+def set_default_visibility(*, user, visibility: str) -> None:
+    Profile.objects.update_or_create(user=user, defaults={"default_visibility": visibility})
+
+
+def set_visibility(*, target: Job | Image, visibility: str) -> None:
+    """Make a job (with all its images) or one image shared or private. The caller has
+    checked that the person may (gallery.access.*_for_owner)."""
+    if visibility not in Visibility.values:
+        raise ValueError(f"Unknown visibility {visibility!r}")
+    with transaction.atomic():
+        if isinstance(target, Job):
+            # Lock the job first, as _record_success does, so images stored concurrently
+            # get the new visibility too.
+            list(Job.objects.select_for_update().filter(pk=target.pk).values_list("pk"))
+            Job.objects.filter(pk=target.pk).update(visibility=visibility)
+            Image.objects.filter(job_id=target.pk).update(visibility=visibility)
+        else:
+            Image.objects.filter(pk=target.pk).update(visibility=visibility)
+    target.visibility = visibility
 
 
 def claim_job(job_id: int) -> Job | None:
@@ -126,6 +159,13 @@ def _record_success(job, result, stored, readings, started_at, clock) -> None:
     now = timezone.now()
     try:
         with transaction.atomic():
+            # The job's visibility as it is now (the owner may have changed it while the job
+            # ran); the row lock orders this against set_visibility().
+            visibility = (
+                Job.objects.select_for_update().values_list("visibility", flat=True).get(pk=job.pk)
+            )
+            for image in images:
+                image.visibility = visibility
             Image.objects.bulk_create(images)
             boards.add_job_outputs(job, images)
             Job.objects.filter(pk=job.pk).update(

@@ -12,7 +12,9 @@ urlpatterns = [
     path("boards/remove", gallery_views.board_remove, name="board-remove"),
     path("create/", views.create, name="create"),
     path("jobs/<int:pk>/", views.job_detail, name="job-detail"),
+    path("jobs/<int:pk>/visibility", views.job_visibility, name="job-visibility"),
     path("images/<int:pk>/", views.image_detail, name="image-detail"),
+    path("images/<int:pk>/visibility", views.image_visibility, name="image-visibility"),
     path("images/<int:pk>/original", views.image_original, name="image-original"),
     path(
         "images/<int:pk>/thumbnail/<int:width>.webp", views.image_thumbnail, name="image-thumbnail"

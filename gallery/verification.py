@@ -20,7 +20,7 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from . import media, provenance
-from .models import Image
+from .models import Image, Profile
 
 log = logging.getLogger(__name__)
 
@@ -142,8 +142,9 @@ def take(token: str) -> bytes | None:
     return data
 
 
-def add_to_gallery(*, owner, data: bytes) -> Image:
-    """Store an upload as an original (byte-for-byte) with its Content Credentials summary."""
+def add_to_gallery(*, owner, data: bytes, visibility: str | None = None) -> Image:
+    """Store an upload as an original (byte-for-byte) with its Content Credentials summary.
+    Without a visibility the owner's preference applies."""
     stored = media.store(data)
     reading = provenance.read(data, mime=stored.content_type)
     return Image.objects.create(
@@ -163,6 +164,7 @@ def add_to_gallery(*, owner, data: bytes) -> Image:
         ai_generated=reading.ai_generated,
         provenance=reading.summary,
         manifest_json=reading.manifest_json or "",
+        visibility=visibility or Profile.of(owner).default_visibility,
     )
 
 

@@ -2,13 +2,15 @@ import hashlib
 import logging
 
 from django.contrib.auth.decorators import login_required
+from django.db.models import Prefetch
 from django.http import FileResponse, Http404, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import health, media, services, tasks
+from . import access, health, limits, media, services, tasks
 from .forms import GenerateForm
-from .models import Image, Job
+from .models import Image, Job, Visibility
 
 log = logging.getLogger(__name__)
 
@@ -25,18 +27,26 @@ def create(request):
                 {"form": form},
                 status=_form_status(request),
             )
+        try:
+            limits.check_jobs(request.user, 1)
+        except limits.LimitExceeded as refusal:
+            form.add_error(None, refusal.message)
+            status = 200 if request.htmx else 429
+            response = render(
+                request, "gallery/create.html#generate-form", {"form": form}, status=status
+            )
+            response["Retry-After"] = str(refusal.retry_after)
+            return response
         job = services.create_job(owner=request.user, **form.cleaned_data)
         tasks.run_job.delay_on_commit(job.pk)
         if not request.htmx:
             return redirect(job)
-        return render(
-            request,
-            "gallery/create.html#created",
-            {"job": job, "form": GenerateForm(initial=_settings_of(job))},
-        )
+        again = GenerateForm(initial={**_settings_of(job), "visibility": job.visibility})
+        return render(request, "gallery/create.html#created", {"job": job, "form": again})
     initial = _remix_initial(request) or {}
     if "model" in request.GET:
         initial = {**request.GET.dict(), **initial}
+    initial.setdefault("visibility", services.default_visibility(request.user))
     form = GenerateForm(initial=initial)
     if request.htmx and request.htmx.target == "generate-form":
         return render(request, "gallery/create.html#generate-form", {"form": form})
@@ -53,10 +63,9 @@ def _remix_initial(request) -> dict | None:
     image_id = request.GET.get("remix")
     if not image_id or not image_id.isdigit():
         return None
-    image = Image.objects.filter(pk=image_id).select_related("job").first()
-    if image is None or image.job is None:
-        return None
-    return _settings_of(image.job)
+    image = access.visible_images(request.user).filter(pk=image_id).first()
+    job = image and access.visible_jobs(request.user).filter(pk=image.job_id).first()
+    return _settings_of(job) if job else None
 
 
 def _settings_of(job: Job) -> dict:
@@ -66,17 +75,29 @@ def _settings_of(job: Job) -> dict:
 @login_required
 @require_GET
 def job_detail(request, pk: int):
-    job = get_object_or_404(Job.objects.prefetch_related("images", "attempt_log"), pk=pk)
+    # An image can be made private on its own, so the job's images are filtered too.
+    images = Prefetch("images", queryset=access.visible_images(request.user))
+    job = access.job_for_viewer(
+        request.user, pk, Job.objects.prefetch_related(images, "attempt_log")
+    )
     if request.htmx:
         return render(request, "gallery/job.html#job-card", {"job": job})
-    return render(request, "gallery/job.html", {"job": job})
+    context = {"job": job, "visibility": _visibility_control(request.user, job)}
+    return render(request, "gallery/job.html", context)
 
 
 @login_required
 @require_GET
 def image_detail(request, pk: int):
-    image = get_object_or_404(Image.objects.select_related("owner", "job"), pk=pk)
-    return render(request, "gallery/image.html", {"image": image})
+    image = access.image_for_viewer(request.user, pk, Image.objects.select_related("owner", "job"))
+    context = {
+        "image": image,
+        "visibility": _visibility_control(request.user, image),
+        # An image can be shared while its job is private: then the job stays hidden.
+        "job_visible": image.job is not None
+        and access.visible_jobs(request.user).filter(pk=image.job_id).exists(),
+    }
+    return render(request, "gallery/image.html", context)
 
 
 @login_required
@@ -84,7 +105,7 @@ def image_detail(request, pk: int):
 def image_original(request, pk: int):
     """The original bytes exactly as stored (they carry the C2PA manifest), checked against
     the sha256 recorded at storage so a damaged or swapped file is never passed off as it."""
-    image = get_object_or_404(Image, pk=pk)
+    image = access.image_for_viewer(request.user, pk)
     actual = _sha256_of(image.file.name)
     if actual is not None and actual != image.sha256:
         log.error("image %s: stored original has sha256 %s, recorded %s", pk, actual, image.sha256)
@@ -101,7 +122,7 @@ def image_original(request, pk: int):
 @login_required
 @require_GET
 def image_thumbnail(request, pk: int, width: int):
-    image = get_object_or_404(Image, pk=pk)
+    image = access.image_for_viewer(request.user, pk)
     if width == 512:
         name = image.thumbnail.name
     elif width == 256:
@@ -135,6 +156,48 @@ def _serve(name: str, content_type: str, filename: str, attachment: bool = False
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, max-age=31536000, immutable"
     return response
+
+
+@login_required
+@require_POST
+def image_visibility(request, pk: int):
+    """Make one image shared or private (owner or staff; 404 for everyone else)."""
+    image = access.image_for_owner(request.user, pk)
+    return _change_visibility(request, image)
+
+
+@login_required
+@require_POST
+def job_visibility(request, pk: int):
+    """Make a job and all its images shared or private (owner or staff; 404 otherwise)."""
+    job = access.job_for_owner(request.user, pk)
+    return _change_visibility(request, job)
+
+
+def _change_visibility(request, target: Image | Job):
+    visibility = request.POST.get("visibility", "")
+    if visibility not in Visibility.values:
+        context = {"visibility": _visibility_control(request.user, target)}
+        context["visibility"]["error"] = "Choose shared or private."
+        return render(request, "gallery/visibility.html", context, status=_form_status(request))
+    services.set_visibility(target=target, visibility=visibility)
+    if not request.htmx:
+        return redirect(target)
+    context = {"visibility": {**_visibility_control(request.user, target), "saved": True}}
+    return render(request, "gallery/visibility.html", context)
+
+
+def _visibility_control(user, target: Image | Job) -> dict:
+    """What gallery/visibility.html needs to show (and, for owner or staff, change) who sees
+    a job or an image."""
+    is_job = isinstance(target, Job)
+    name = "gallery:job-visibility" if is_job else "gallery:image-visibility"
+    return {
+        "target": target,
+        "what": "job" if is_job else "image",
+        "action": reverse(name, args=[target.pk]),
+        "can_change": access.can_change(user, target),
+    }
 
 
 @require_GET

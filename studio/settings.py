@@ -133,6 +133,11 @@ CSRF_FAILURE_VIEW = "gallery.views.csrf_failure"
 STUDIO_SIGNUP = env("STUDIO_SIGNUP") or "open"
 if STUDIO_SIGNUP not in ("open", "invite", "closed"):
     raise ValueError("STUDIO_SIGNUP must be open, invite or closed")
+# Who sees a new job and its images unless the person chose otherwise: "shared" (every
+# signed-in person) or "private" (the owner and staff). Each person can set their own default.
+STUDIO_DEFAULT_VISIBILITY = env("STUDIO_DEFAULT_VISIBILITY") or "shared"
+if STUDIO_DEFAULT_VISIBILITY not in ("shared", "private"):
+    raise ValueError("STUDIO_DEFAULT_VISIBILITY must be shared or private")
 # Password-reset mail goes through Django's email settings; by default it is printed to the
 # web process's console.
 EMAIL_BACKEND = env("EMAIL_BACKEND") or "django.core.mail.backends.console.EmailBackend"
@@ -250,6 +255,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# Per-person limits per minute (0: none): jobs started, and files uploaded (gallery/limits.py).
+STUDIO_JOBS_PER_MINUTE = env_int("STUDIO_JOBS_PER_MINUTE", 20)
+STUDIO_UPLOADS_PER_MINUTE = env_int("STUDIO_UPLOADS_PER_MINUTE", 30)
 LOGIN_MAX_FAILURES = env_int("STUDIO_LOGIN_MAX_FAILURES", 5)
 LOGIN_LOCKOUT_SECONDS = env_int("STUDIO_LOGIN_LOCKOUT_SECONDS", 900)
 

@@ -342,9 +342,7 @@ def test_filters_survive_into_the_next_page_link(alice_client, alice):
 def test_pages_cover_everything_once_even_with_inserts_between_pages(alice_client, alice):
     for i in range(2 * browse.PAGE_SIZE + 5):
         make_image(alice, f"pine {i}")
-    expected = list(
-        Image.objects.order_by("-created_at", "-id").values_list("pk", flat=True)
-    )
+    expected = list(Image.objects.order_by("-created_at", "-id").values_list("pk", flat=True))
     seen, params = [], {}
     while True:
         html = alice_client.get(GALLERY, params).content.decode()

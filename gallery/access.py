@@ -1,0 +1,65 @@
+"""Who may see and change which jobs and images. Every view that reads or changes one goes
+through here, so "private" means private everywhere.
+
+Shared things are visible to every signed-in person, private ones to their owner and staff;
+anonymous people see nothing. Anything a person may not see answers 404, and so does a
+change by someone who is neither owner nor staff: a 403 would confirm the thing exists.
+"""
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from .models import Image, Job
+
+
+def visible_images(user) -> QuerySet[Image]:
+    return Image.objects.visible_to(user)
+
+
+def visible_jobs(user) -> QuerySet[Job]:
+    return Job.objects.visible_to(user)
+
+
+def image_for_viewer(user, pk, queryset: QuerySet[Image] | None = None) -> Image:
+    """The image if `user` may see it, else Http404."""
+    return _get(_or_all(queryset, Image).visible_to(user), pk)
+
+
+def job_for_viewer(user, pk, queryset: QuerySet[Job] | None = None) -> Job:
+    """The job if `user` may see it, else Http404."""
+    return _get(_or_all(queryset, Job).visible_to(user), pk)
+
+
+def image_for_owner(user, pk, queryset: QuerySet[Image] | None = None) -> Image:
+    """The image if `user` owns it or is staff, else Http404 (never 403)."""
+    return _get(_owned(_or_all(queryset, Image), user), pk)
+
+
+def job_for_owner(user, pk, queryset: QuerySet[Job] | None = None) -> Job:
+    """The job if `user` owns it or is staff, else Http404 (never 403)."""
+    return _get(_owned(_or_all(queryset, Job), user), pk)
+
+
+def can_change(user, thing: Image | Job) -> bool:
+    """Whether `user` may change (visibility, delete, cancel, retry) this job or image."""
+    return bool(user.is_authenticated and (user.is_staff or thing.owner_id == user.pk))
+
+
+def _or_all(queryset, model):
+    # Never `queryset or ...`: that would evaluate the queryset.
+    return model.objects.all() if queryset is None else queryset
+
+
+def _owned(queryset, user):
+    if user is None or not user.is_authenticated:
+        return queryset.none()
+    return queryset if user.is_staff else queryset.filter(owner=user)
+
+
+def _get(allowed: QuerySet, pk):
+    # A view may pass a queryset with select_related/prefetch_related/only; the rule is
+    # applied on top of it.
+    try:
+        return allowed.get(pk=pk)
+    except (allowed.model.DoesNotExist, ValueError, TypeError):
+        raise Http404(f"No such {allowed.model._meta.verbose_name}.") from None
