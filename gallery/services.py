@@ -33,6 +33,7 @@ def create_job(
     output_compression: int | None = None,
     moderation: str = "auto",
     visibility: str | None = None,
+    board=None,
 ) -> Job:
     """Record a generation request. The caller enqueues it once the transaction commits.
     Without a visibility the owner's preference applies (the site default until they set one)."""
@@ -53,6 +54,7 @@ def create_job(
         prompt=prompt,
         params=params,
         visibility=visibility or default_visibility(owner),
+        board=board,
     )
 
 

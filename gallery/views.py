@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 @require_http_methods(["GET", "POST"])
 def create(request):
     if request.method == "POST":
-        form = GenerateForm(request.POST)
+        form = GenerateForm(request.POST, user=request.user)
         if not form.is_valid():
             return render(
                 request,
@@ -41,13 +41,16 @@ def create(request):
         tasks.run_job.delay_on_commit(job.pk)
         if not request.htmx:
             return redirect(job)
-        again = GenerateForm(initial={**_settings_of(job), "visibility": job.visibility})
+        again = GenerateForm(
+            initial={**_settings_of(job), "visibility": job.visibility, "board": job.board_id},
+            user=request.user,
+        )
         return render(request, "gallery/create.html#created", {"job": job, "form": again})
     initial = _remix_initial(request) or {}
     if "model" in request.GET:
         initial = {**request.GET.dict(), **initial}
     initial.setdefault("visibility", services.default_visibility(request.user))
-    form = GenerateForm(initial=initial)
+    form = GenerateForm(initial=initial, user=request.user)
     if request.htmx and request.htmx.target == "generate-form":
         return render(request, "gallery/create.html#generate-form", {"form": form})
     jobs = Job.objects.filter(owner=request.user).prefetch_related("images")[:10]

@@ -107,14 +107,19 @@ def prompts(alice, bob):
 def test_words_are_anded():
     query = search.parse("red fox")
     assert [t.pieces for t in query.terms] == [("red",), ("fox",)]
-    assert search.fts5_expression(query) == '("red" AND "fox")'
+    assert (
+        search.fts5_expression(query) == '({prompt revised_prompt owner_name} : ("red" AND "fox"))'
+    )
     assert search.tsquery(query) == "('red') & ('fox')"
 
 
 def test_phrase_prefix_and_exclusion_are_understood():
     query = search.parse('"Red Fox" cyber* -night -"deep sea"')
     assert [str(t) for t in query.terms] == ['"red fox"', "cyber*", "-night", '-"deep sea"']
-    assert search.fts5_expression(query) == '("red fox" AND "cyber" *) NOT "night" NOT "deep sea"'
+    assert search.fts5_expression(query) == (
+        '({prompt revised_prompt owner_name} : ((("red fox" AND "cyber" *) NOT "night") '
+        'NOT "deep sea"))'
+    )
     assert search.tsquery(query) == (
         "('red' <-> 'fox') & ('cyber':*) & !('night') & !('deep' <-> 'sea')"
     )
@@ -161,8 +166,21 @@ def test_engine_expressions_only_ever_hold_quoted_letters_and_digits(text):
     query = search.parse(text)
     if query:
         expression = search.fts5_expression(query)
-        assert re.fullmatch(r'[()"\w *]+(?: NOT "[\w ]+"(?: \*)?)*', expression), expression
-        assert "'" not in "".join(p for t in query.terms for p in t.pieces)
+        inner = expression.removeprefix("({prompt revised_prompt owner_name} : ")
+        quoted = re.findall(r'"([^"]*)"', inner)
+        assert all(re.fullmatch(r"[^\W_]+( [^\W_]+)*", q) for q in quoted), expression
+        assert re.fullmatch(r"[()\s*]*(AND|NOT|[()\s*])*", re.sub(r'"[^"]*"', "", inner))
+
+
+def test_filters_become_facet_tokens_the_index_spells_the_same_way():
+    assert search.facet("m", "gpt-image-1.5") == "zzmgptimage15"
+    assert search.facet("m", "naïve model") is None  # not spelled the same in SQL: no facet
+    query = search.parse("fox")
+    query.facets, query.excluded_facets = ["zzqhigh"], ["zzsupload"]
+    assert search.fts5_expression(query) == (
+        '((({prompt revised_prompt owner_name} : ("fox")) AND facets : "zzqhigh") '
+        'NOT facets : "zzsupload")'
+    )
 
 
 # --- searching the database
@@ -485,3 +503,61 @@ FIELDS += ["provenance", "ai", "from", "to", "starred", "board", "order"]
 def test_fuzzed_gallery_urls_never_fail(alice_client, params):
     response = alice_client.get(GALLERY, params)
     assert response.status_code == 200, params
+
+
+# --- visibility
+
+
+def test_private_images_never_reach_other_people(alice_client, alice, bob, monkeypatch):
+    make_image(bob, "secret fox", visibility="private")
+    shared = make_image(bob, "public fox")
+    make_image(alice, "my own private fox", visibility="private")
+    assert prompts_for(alice, q="fox") == {"public fox", "my own private fox"}
+    assert prompts_for(alice, q="secret") == set()
+    assert prompts_for(alice, who="bob") == {"public fox"}
+    assert prompts_for(alice, q="fox", order="relevance") == {"public fox", "my own private fox"}
+    monkeypatch.setattr(search, "PROBE_LIMIT", 0)  # the windowed walk too
+    assert prompts_for(alice, q="fox") == {"public fox", "my own private fox"}
+    assert "secret" not in alice_client.get(GALLERY, {"q": "fox"}).content.decode()
+    assert shared.pk in gallery_ids(alice_client, q="fox")
+
+
+def test_private_images_cannot_be_starred_or_boarded_by_others(alice_client, alice, bob):
+    hidden = make_image(bob, "hidden", visibility="private")
+    board = boards.create_board(owner=alice, name="Mine")
+    assert alice_client.post(reverse("gallery:image-star", args=[hidden.pk])).status_code == 404
+    response = alice_client.post(
+        reverse("gallery:board-add"), {"board": board.pk, "image": hidden.pk}
+    )
+    assert response.status_code == 404
+    assert not BoardImage.objects.exists()
+
+
+def test_an_image_made_private_later_leaves_other_peoples_boards_and_stars(alice, bob):
+    image = make_image(bob, "was shared")
+    board = boards.create_board(owner=alice, name="Picks")
+    boards.add_to_board(board=board, image=image)
+    boards.toggle_favourite(user=alice, image=image)
+    Image.objects.filter(pk=image.pk).update(visibility="private")
+    assert prompts_for(alice, board=str(board.pk)) == set()
+    assert prompts_for(alice, starred="1") == set()
+
+
+# --- the create page's board choice
+
+
+def test_create_page_offers_only_my_boards_and_records_the_choice(alice_client, alice, bob):
+    from gallery.models import Job
+
+    mine = boards.create_board(owner=alice, name="Inbox")
+    theirs = boards.create_board(owner=bob, name="Bob's")
+    html = alice_client.get(reverse("gallery:create")).content.decode()
+    assert "Inbox" in html and "Bob&#x27;s" not in html and "Bob's" not in html
+    form = {"prompt": "a kite", "model": "gpt-image-1", "n": 1, "size": "1024x1024"}
+    form |= {"quality": "low", "background": "auto", "output_format": "png"}
+    form |= {"moderation": "auto"}
+    alice_client.post(reverse("gallery:create"), {**form, "board": mine.pk})
+    assert Job.objects.get().board == mine
+    response = alice_client.post(reverse("gallery:create"), {**form, "board": theirs.pk})
+    assert response.status_code == 400
+    assert Job.objects.count() == 1

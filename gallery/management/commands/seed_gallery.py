@@ -317,8 +317,17 @@ class Command(BaseCommand):
         return columns, rows()
 
     def _write(self, sql: str, batch: list[tuple]) -> int:
-        if batch:
-            with transaction.atomic(), connection.cursor() as cursor:
+        if not batch:
+            return 0
+        with transaction.atomic(), connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                # COPY is several times faster than INSERTs on PostgreSQL.
+                columns = sql[sql.index("(") : sql.index(")") + 1]
+                table = Image._meta.db_table
+                with cursor.cursor.copy(f"COPY {table} {columns} FROM STDIN") as copy:
+                    for row in batch:
+                        copy.write_row(row)
+            else:
                 cursor.executemany(sql, batch)
         return len(batch)
 
