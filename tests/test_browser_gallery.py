@@ -6,7 +6,7 @@ import secrets
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from .browser import launch, screenshot_on_failure
+from .browser import ARTIFACTS, launch, screenshot_on_failure
 from .stack import Stack
 from .test_browser import sign_up
 
@@ -44,7 +44,8 @@ def test_scroll_lightbox_star_board_and_search(page):
     # Scrolling to the end loads the next page in place.
     page.locator("#grid .more").scroll_into_view_if_needed()
     expect(tiles).to_have_count(96)
-    page.screenshot(path="test-artifacts/gallery.png") if False else None
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "gallery-grid.png"))
 
     # The lightbox opens on a click and follows the arrow keys; Esc closes it.
     links = page.locator("#grid .tile-link")
@@ -80,6 +81,7 @@ def test_scroll_lightbox_star_board_and_search(page):
     page.locator("#grid .tile-link").nth(2).click()
     page.get_by_role("button", name="Add to board").click()
     expect(page.locator("#lightbox-board-status")).to_have_text("Added to Keepers.")
+    page.screenshot(path=str(ARTIFACTS / "gallery-lightbox.png"))
     page.goto(board_url)
     expect(page.locator("#grid .tile")).to_have_count(1)
 
