@@ -269,8 +269,15 @@ def _fts5_newest(images, query, page_size: int) -> Page:
     window. When the first window shows matches are sparse and there are few of them in
     all, fetch them all instead and let their ids drive the query."""
     newest = ("-created_at", "-id")
+    if query.facets:
+        # Filters narrow the FTS intersection, and walking a filtered index is slow when the
+        # filters are selective: try the match set first.
+        every = search.sqlite_match_ids(query, using=images.db)
+        if every is not None:
+            rows = images.filter(pk__in=every).select_related("owner").defer(*_HEAVY)
+            return _page(list(rows.order_by(*newest)[: page_size + 1]), page_size)
     found: list[int] = []
-    window, remaining, first = 1024, images, True
+    window, remaining, first = 1024, images, not query.facets
     while len(found) <= page_size:
         ids = list(remaining.order_by(*newest).values_list("pk", flat=True)[:window])
         if not ids:

@@ -388,7 +388,7 @@ def test_images_with_equal_timestamps_are_neither_repeated_nor_skipped(alice):
         "1764100000000000.5:forgedsignature",
         "-1.-1:x",
         "９９.1:abc",
-        "\x00",
+        "abc\x00def",
         "x" * 5000,
     ],
 )
