@@ -10,7 +10,7 @@ letters and digits only.
 SQLite: an FTS5 table (`gallery_image_fts`, external content over a view that joins the
 owner's name) kept current by triggers. PostgreSQL: a `search_vector` tsvector column kept
 by a trigger (it includes the owner's name, which a generated column cannot read) and a GIN
-index. Both are created by migration 0004 and use no stemming, so both engines agree on
+index. Both are created by migration 0005 and use no stemming, so both engines agree on
 what matches.
 """
 
@@ -253,7 +253,7 @@ def naive(queryset, text: str):
     return queryset.filter(Q(*[Q(prompt__icontains=w) for w in words])) if words else queryset
 
 
-# --- The indexes (created by migration 0004; SQLite triggers re-checked after every migrate,
+# --- The indexes (created by migration 0005; SQLite triggers re-checked after every migrate,
 # because Django's SQLite schema editor rebuilds a table to alter it and drops its triggers).
 
 _OWNER = "(SELECT username FROM auth_user WHERE id = {row}.owner_id)"
@@ -384,7 +384,7 @@ def repair_sqlite_triggers(connection) -> bool:
     with connection.cursor() as cursor:
         cursor.execute("SELECT name FROM sqlite_master WHERE name = 'gallery_image_fts'")
         if cursor.fetchone() is None:
-            return False  # migration 0004 has not run (or was reversed)
+            return False  # migration 0005 has not run (or was reversed)
         cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
         present = {row[0] for row in cursor.fetchall()}
         missing = [sql for name, sql in SQLITE_TRIGGERS.items() if name not in present]

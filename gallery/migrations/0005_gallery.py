@@ -19,7 +19,7 @@ def drop_search_index(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('gallery', '0003_visibility'),
+        ('gallery', '0004_merge_0003_engine_0003_visibility'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
