@@ -1,4 +1,4 @@
-// The gallery lightbox: click a tile to see the image large; left/right arrows step
+// The gallery lightbox: a tile's zoom button shows the image large; left/right arrows step
 // through the grid, Esc closes (the <dialog> does that itself). Without JavaScript the
 // tiles are plain links to each image's page.
 (() => {
@@ -42,10 +42,10 @@
       else step(action === "next" ? 1 : -1);
       return;
     }
-    const link = event.target.closest(".tile-link");
-    if (!link || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    const zoom = event.target.closest(".tile-zoom");
+    if (!zoom) return;
     event.preventDefault();
-    show(link);
+    show(zoom.closest(".tile").querySelector(".tile-link"));
   });
 
   document.addEventListener("keydown", (event) => {

@@ -50,7 +50,7 @@ def test_scroll_lightbox_star_board_and_search(page):
     # The lightbox opens on a click and follows the arrow keys; Esc closes it.
     links = page.locator("#grid .tile-link")
     first, second = links.nth(0).get_attribute("data-id"), links.nth(1).get_attribute("data-id")
-    links.nth(0).click()
+    page.get_by_role("button", name=f"View image {first} larger").click()
     dialog = page.locator("#lightbox")
     expect(dialog).to_be_visible()
     expect(dialog).to_have_attribute("data-current", first)
@@ -78,7 +78,7 @@ def test_scroll_lightbox_star_board_and_search(page):
     expect(page.get_by_role("heading", name="Board: Keepers")).to_be_visible()
     board_url = page.url
     page.goto("/")
-    page.locator("#grid .tile-link").nth(2).click()
+    page.locator("#grid .tile-zoom").nth(2).click()
     page.get_by_role("button", name="Add to board").click()
     expect(page.locator("#lightbox-board-status")).to_have_text("Added to Keepers.")
     page.screenshot(path=str(ARTIFACTS / "gallery-lightbox.png"))
