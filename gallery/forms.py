@@ -1,7 +1,7 @@
 from django import forms
 
 from . import registry
-from .models import Visibility
+from .models import Board, Visibility
 
 PROMPT_MAX = 32000
 
@@ -62,8 +62,21 @@ class GenerateForm(forms.Form):
         widget=forms.Select,
     )
 
-    def __init__(self, *args, model_id: str | None = None, **kwargs):
+    # "New images go to board X": only shown to people who have boards.
+    board = forms.ChoiceField(label="Put new images on", required=False)
+
+    def __init__(self, *args, model_id: str | None = None, user=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.boards = {
+            str(b.pk): b
+            for b in (Board.objects.filter(owner=user) if user else Board.objects.none())
+        }
+        if self.boards:
+            self.fields["board"].choices = [("", "No board")] + [
+                (pk, b.name) for pk, b in self.boards.items()
+            ]
+        else:
+            del self.fields["board"]
         self.fields["model"].choices = [(m.id, m.label) for m in registry.all_models()]
         chosen = registry.get(model_id or self._bound_model()) or registry.default_model()
         self.image_model = chosen
@@ -96,6 +109,9 @@ class GenerateForm(forms.Form):
                 f"Unknown model. Configured models: {', '.join(registry.model_ids())}."
             )
         return model_id
+
+    def clean_board(self) -> Board | None:
+        return self.boards.get(self.cleaned_data.get("board") or "")
 
     def clean_prompt(self) -> str:
         prompt = self.cleaned_data["prompt"].strip()

@@ -117,6 +117,10 @@ class Job(models.Model):
     )
     # An edit's mask, exactly as it will be sent (a derived file, never a gallery Image).
     mask = models.FileField(max_length=255, blank=True)
+    # "New images go to board X": the outputs are put on this board when the job succeeds.
+    board = models.ForeignKey(
+        "Board", on_delete=models.SET_NULL, null=True, blank=True, related_name="jobs"
+    )
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -185,12 +189,12 @@ class ImageQuerySet(models.QuerySet):
         """Shared images and the person's own; staff see all; anonymous people none."""
         return _visible_to(self, user)
 
-    def search(self, query: str):
-        """Images whose prompt contains every word of the query."""
-        qs = self
-        for word in query.split()[:20]:
-            qs = qs.filter(prompt__icontains=word)
-        return qs
+    def search(self, query: "str | search.Query") -> "ImageQuerySet":
+        """Images matching a search query (see gallery.search for the grammar); the full-text
+        index of the database in use (FTS5 or tsvector) does the matching."""
+        from . import search
+
+        return search.apply(self, query if isinstance(query, search.Query) else search.parse(query))
 
 
 class Image(models.Model):
@@ -234,6 +238,7 @@ class Image(models.Model):
 
     # Copied from the job so that the gallery filters and searches one table.
     prompt = models.TextField(blank=True)
+    revised_prompt = models.TextField(blank=True)
     model = models.CharField(max_length=100, blank=True)
     quality = models.CharField(max_length=16, blank=True)
     background = models.CharField(max_length=16, blank=True)
@@ -255,11 +260,16 @@ class Image(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # Newest first everywhere; the composites serve the filters that narrow a lot (one
+        # person, one model) without a sort. Full-text indexes live in migration 0005
+        # (FTS5 or tsvector, per database).
         indexes = [
             models.Index(fields=["-created_at", "-id"], name="image_newest"),
             # The gallery for a non-staff person: shared images newest first (their own come
             # through the owner foreign key's index).
             models.Index(fields=["visibility", "-created_at", "-id"], name="image_visible_newest"),
+            models.Index(fields=["owner", "-created_at", "-id"], name="image_owner_newest"),
+            models.Index(fields=["model", "-created_at", "-id"], name="image_model_newest"),
         ]
         constraints = [
             # One set of outputs per job, whatever happens to the worker.
@@ -411,6 +421,58 @@ class Invite(models.Model):
     @property
     def is_usable(self) -> bool:
         return self.used_by_id is None and self.expires_at > timezone.now()
+
+
+class Board(models.Model):
+    """A person's named collection of images (their own or shared ones)."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="boards"
+    )
+    name = models.CharField(max_length=100)
+    created_at = models.DateTimeField(default=timezone.now)
+    images = models.ManyToManyField(Image, through="BoardImage", related_name="boards")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="one_board_name_per_owner")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BoardImage(models.Model):
+    board = models.ForeignKey(Board, on_delete=models.CASCADE)
+    image = models.ForeignKey(Image, on_delete=models.CASCADE)
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["board", "image"], name="one_entry_per_board_image")
+        ]
+
+    def __str__(self) -> str:
+        return f"Image {self.image_id} on board {self.board_id}"
+
+
+class Favourite(models.Model):
+    """A star: one person likes one image."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="favourites"
+    )
+    image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="favourites")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "image"], name="one_star_per_user_image")
+        ]
+
+    def __str__(self) -> str:
+        return f"Star on image {self.image_id} by {self.user_id}"
 
 
 class Profile(models.Model):

@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from . import budgets, edits, engine, images_api, media, provenance, registry
+from . import boards, budgets, edits, engine, images_api, media, provenance, registry
 from .models import Attempt, Image, Job, JobInput, Profile, Visibility
 
 log = logging.getLogger(__name__)
@@ -32,6 +32,7 @@ def create_job(
     moderation: str = "auto",
     partial_images: int = 0,
     visibility: str | None = None,
+    board=None,
 ) -> Job:
     """Record a generation request, or raise budgets.OverBudget (nothing recorded). The
     caller enqueues the job once the transaction commits. Without a visibility the owner's
@@ -56,6 +57,7 @@ def create_job(
         prompt=prompt,
         params=params,
         visibility=visibility or default_visibility(owner),
+        board=board,
     )
 
 
@@ -259,6 +261,7 @@ def _record_success(job, result, stored, readings, timing: "_Timing", composites
             thumbnail_width=s.thumbnail_width,
             thumbnail_height=s.thumbnail_height,
             prompt=job.prompt,
+            revised_prompt=_revised_prompt(result, index),
             model=job.model,
             quality=result.quality or job.params.get("quality", ""),
             background=result.background or job.params.get("background", ""),
@@ -289,6 +292,7 @@ def _record_success(job, result, stored, readings, timing: "_Timing", composites
             Image.objects.bulk_create(images)
             if job.kind == Job.Kind.EDIT:
                 edits.record_outputs(job, images, list(composites))
+            boards.add_job_outputs(job, images)
             outcome = {
                 "usage": result.usage,
                 "cost_usd": cost,
@@ -319,6 +323,11 @@ def _record_success(job, result, stored, readings, timing: "_Timing", composites
             note="An earlier attempt's images were stored already; this call's were not kept.",
         )
     media.delete_partials(job.pk)
+
+
+def _revised_prompt(result: images_api.Result, index: int) -> str:
+    revised = result.revised_prompts[index] if index < len(result.revised_prompts) else None
+    return revised or ""
 
 
 def _record_failure(job, error: images_api.APIError, timing: "_Timing") -> float | None:

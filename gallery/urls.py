@@ -1,11 +1,15 @@
 from django.urls import path
 
-from . import cost_views, edit_views, live_views, provenance_views, views
+from . import cost_views, edit_views, gallery_views, live_views, provenance_views, views
 
 app_name = "gallery"
 
 urlpatterns = [
-    path("", views.gallery, name="gallery"),
+    path("", gallery_views.gallery, name="gallery"),
+    path("images/<int:pk>/star", gallery_views.star, name="image-star"),
+    path("boards/", gallery_views.board_list, name="boards"),
+    path("boards/add", gallery_views.board_add, name="board-add"),
+    path("boards/remove", gallery_views.board_remove, name="board-remove"),
     path("create/", views.create, name="create"),
     path("jobs/<int:pk>/", views.job_detail, name="job-detail"),
     path("jobs/<int:pk>/visibility", views.job_visibility, name="job-visibility"),

@@ -14,14 +14,12 @@ from .models import Image, Job, Visibility
 
 log = logging.getLogger(__name__)
 
-PAGE_SIZE = 48
-
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def create(request):
     if request.method == "POST":
-        form = GenerateForm(request.POST)
+        form = GenerateForm(request.POST, user=request.user)
         if not form.is_valid():
             return render(
                 request,
@@ -52,13 +50,16 @@ def create(request):
         tasks.run_job.delay_on_commit(job.pk)
         if not request.htmx:
             return redirect(job)
-        again = GenerateForm(initial={**_settings_of(job), "visibility": job.visibility})
+        again = GenerateForm(
+            initial={**_settings_of(job), "visibility": job.visibility, "board": job.board_id},
+            user=request.user,
+        )
         return render(request, "gallery/create.html#created", {"job": job, "form": again})
     initial = _remix_initial(request) or {}
     if "model" in request.GET:
         initial = {**request.GET.dict(), **initial}
     initial.setdefault("visibility", services.default_visibility(request.user))
-    form = GenerateForm(initial=initial)
+    form = GenerateForm(initial=initial, user=request.user)
     if request.htmx and request.htmx.target == "generate-form":
         return render(request, "gallery/create.html#generate-form", {"form": form})
     jobs = Job.objects.filter(owner=request.user).prefetch_related("images")[:10]
@@ -95,26 +96,6 @@ def job_detail(request, pk: int):
         return render(request, "gallery/job.html#job-card", {"job": job})
     context = {"job": job, "visibility": _visibility_control(request.user, job)}
     return render(request, "gallery/job.html", context)
-
-
-@login_required
-@require_GET
-def gallery(request):
-    query = request.GET.get("q", "").strip()[:500]
-    images = access.visible_images(request.user).select_related("owner")
-    if query:
-        images = images.search(query)
-    before = request.GET.get("before", "")
-    if before.isdigit():
-        images = images.filter(pk__lt=int(before))
-    page = list(images.order_by("-id")[: PAGE_SIZE + 1])
-    next_cursor = page[PAGE_SIZE - 1].pk if len(page) > PAGE_SIZE else None
-    context = {"images": page[:PAGE_SIZE], "query": query, "next_cursor": next_cursor}
-    if request.htmx and request.htmx.target != "gallery-results":
-        return render(request, "gallery/gallery.html#page", context)
-    if request.htmx:
-        return render(request, "gallery/gallery.html#results", context)
-    return render(request, "gallery/gallery.html", context)
 
 
 @login_required

@@ -92,7 +92,7 @@ def test_changing_a_jobs_visibility_changes_its_images(alice, standin):
 def test_bob_never_sees_alices_private_image_anywhere(client, alice, bob, alices, standin):
     private, shared = alices["private"], alices["shared"]
     client.force_login(bob)
-    gallery = client.get(reverse("gallery:gallery")).content.decode()
+    gallery = client.get(reverse("gallery:gallery"), {"kind": "all"}).content.decode()
     assert reverse("gallery:image-detail", args=[shared.pk]) in gallery
     assert reverse("gallery:image-detail", args=[private.pk]) not in gallery
     for name, args in (

@@ -1,0 +1,138 @@
+"""The gallery page (search, filters, infinite scroll), stars and boards."""
+
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from . import access, boards, browse, registry
+from .models import Board, Image
+
+
+def _tile_links() -> dict[str, str]:
+    """URL patterns for a tile, reversed once per page rather than five times per tile."""
+    names = {
+        "detail": ("gallery:image-detail", []),
+        "original": ("gallery:image-original", []),
+        "small": ("gallery:image-thumbnail", [256]),
+        "large": ("gallery:image-thumbnail", [512]),
+        "star": ("gallery:image-star", []),
+    }
+    return {
+        name: reverse(view, args=[0, *extra]).replace("/0/", "/{pk}/", 1)
+        for name, (view, extra) in names.items()
+    }
+
+
+def _image_for_viewer(user, pk):
+    """404 unless the person may see the image."""
+    pk = browse.parse_id(pk)
+    if pk is None:
+        raise Http404("No such image.")
+    return access.image_for_viewer(user, pk)
+
+
+@login_required
+@require_GET
+def gallery(request):
+    page = browse.browse(request.user, request.GET)
+    starred = boards.starred_ids(user=request.user, images=page.images)
+    links = _tile_links()
+    for image in page.images:
+        image.is_starred = image.pk in starred
+        image.links = {name: link.format(pk=image.pk) for name, link in links.items()}
+    next_url = None
+    if page.next_cursor:
+        next_url = "?" + urlencode({**page.params, "cursor": page.next_cursor})
+    context = {
+        "page": page,
+        "images": page.images,
+        "next_url": next_url,
+        "query": page.params.get("q", ""),
+        "params": page.params,
+        "filtered": bool(set(page.params) - {"q"}),
+        "boards": Board.objects.filter(owner=request.user),
+        "models": registry.model_ids(),
+        "sizes": sorted(
+            {s for m in registry.all_models() for s in m.sizes if s != "auto"},
+            key=lambda s: [int(n) for n in s.split("x")],
+        ),
+        "kinds": browse.KINDS,
+        "qualities": browse.QUALITIES,
+        "backgrounds": browse.BACKGROUNDS,
+        "formats": browse.FORMATS,
+        "provenance_states": Image.Provenance.choices,
+    }
+    if request.htmx and request.htmx.target == "gallery-results":
+        return render(request, "gallery/gallery.html#results", context)
+    if request.htmx:
+        return render(request, "gallery/gallery.html#page", context)
+    return render(request, "gallery/gallery.html", context)
+
+
+@login_required
+@require_POST
+def star(request, pk: int):
+    image = _image_for_viewer(request.user, pk)
+    image.is_starred = boards.toggle_favourite(user=request.user, image=image)
+    image.links = {name: link.format(pk=image.pk) for name, link in _tile_links().items()}
+    if request.htmx:
+        return render(request, "gallery/gallery.html#star", {"image": image})
+    return redirect(_back(request))
+
+
+@login_required
+def board_list(request):
+    error = ""
+    if request.method == "POST":
+        try:
+            board = boards.create_board(owner=request.user, name=request.POST.get("name", ""))
+        except boards.BoardError as problem:
+            error = str(problem)
+        else:
+            return redirect(f"{reverse('gallery:gallery')}?board={board.pk}")
+    mine = Board.objects.filter(owner=request.user)
+    return render(
+        request,
+        "gallery/boards.html",
+        {"boards": mine, "error": error},
+        status=400 if error else 200,
+    )
+
+
+@login_required
+@require_POST
+def board_add(request):
+    board, image = _board_and_image(request)
+    boards.add_to_board(board=board, image=image)
+    if request.htmx:
+        return render(request, "gallery/gallery.html#board-done", {"board": board, "added": True})
+    return redirect(_back(request))
+
+
+@login_required
+@require_POST
+def board_remove(request):
+    board, image = _board_and_image(request)
+    boards.remove_from_board(board=board, image=image)
+    if request.htmx:
+        return render(request, "gallery/gallery.html#board-done", {"board": board, "added": False})
+    return redirect(_back(request))
+
+
+def _board_and_image(request):
+    board_id = browse.parse_id(request.POST.get("board", ""))
+    image_id = request.POST.get("image", "")
+    if board_id is None:
+        raise Http404("Choose a board.")
+    board = get_object_or_404(Board, pk=board_id, owner=request.user)
+    return board, _image_for_viewer(request.user, image_id)
+
+
+def _back(request) -> str:
+    """Where a plain (no-JavaScript) form post returns to: the page it came from, if ours."""
+    target = request.POST.get("next", "")
+    return target if target.startswith("/") and not target.startswith("//") else "/"
