@@ -91,12 +91,13 @@ def job_detail(request, pk: int):
 @login_required
 @require_GET
 def gallery(request):
-    query = request.GET.get("q", "").strip()[:500]
+    # PostgreSQL refuses NUL in text, so a NUL in the query would be a 500 there.
+    query = request.GET.get("q", "").replace("\x00", "").strip()[:500]
     images = access.visible_images(request.user).select_related("owner")
     if query:
         images = images.search(query)
     before = request.GET.get("before", "")
-    if before.isdigit():
+    if before.isascii() and before.isdigit() and int(before) < 2**63:  # a database integer
         images = images.filter(pk__lt=int(before))
     page = list(images.order_by("-id")[: PAGE_SIZE + 1])
     next_cursor = page[PAGE_SIZE - 1].pk if len(page) > PAGE_SIZE else None
