@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import access, limits, media, provenance, verification
+from . import access, limits, media, provenance, serving, verification
 from .models import Image
 
 log = logging.getLogger(__name__)
@@ -143,5 +143,5 @@ def ingredient_thumbnail(request, pk: int, path: str):
     response = HttpResponse(thumbnail, content_type=mime)
     response["X-Content-Type-Options"] = "nosniff"
     # The original is content-addressed and never rewritten, so neither is this.
-    response["Cache-Control"] = "private, max-age=31536000, immutable"
+    response["Cache-Control"] = serving.PRIVATE_CACHE if image.is_private else serving.SHARED_CACHE
     return response
