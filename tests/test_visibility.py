@@ -192,3 +192,17 @@ def test_create_form_visibility_choice_is_stored(client, alice, django_capture_o
     with django_capture_on_commit_callbacks():
         client.post(reverse("gallery:create"), {**GOOD, "visibility": "private"})
     assert Job.objects.get().visibility == "private"
+
+
+def test_verify_add_to_gallery_offers_the_visibility_defaulting_to_the_preference(client, alice):
+    services.set_default_visibility(user=alice, visibility=Visibility.PRIVATE)
+    client.force_login(alice)
+    page = client.post(reverse("gallery:verify"), {"file": io.BytesIO(png())}).content.decode()
+    assert '<option value="private" selected>' in page
+    token = page.split('name="token" value="')[1].split('"')[0]
+    client.post(reverse("gallery:verify-add"), {"token": token, "visibility": "shared"})
+    assert Image.objects.get().visibility == "shared"
+    page = client.post(reverse("gallery:verify"), {"file": io.BytesIO(png((1, 2, 3)))})
+    token = page.content.decode().split('name="token" value="')[1].split('"')[0]
+    client.post(reverse("gallery:verify-add"), {"token": token})
+    assert Image.objects.latest("id").visibility == "private"
