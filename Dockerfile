@@ -1,6 +1,6 @@
 # Studio: one image for every role. The default command serves the web app (gunicorn); the
 # worker runs the same image with
-#   celery -A studio worker --pool threads --concurrency 50 --loglevel INFO --without-gossip --without-mingle
+#   celery -A studio worker --pool threads --concurrency 200 --loglevel INFO --without-gossip --without-mingle
 # (gallery/management/commands/run_studio.py worker_command) and migrations with
 #   python manage.py migrate --noinput
 # compose.yaml shows the whole topology.

@@ -66,47 +66,58 @@ class AtomicFileSystemStorage(FileSystemStorage):
 def inspect(data: bytes) -> tuple[str, int, int]:
     """(content type, width, height) of an accepted image, judged by its content, never
     its name. Refuses other formats, truncated files and decompression bombs."""
+    content_type, image = _open(data)
+    image.close()
+    return content_type, image.width, image.height
+
+
+def _open(data: bytes) -> tuple[str, PIL.Image.Image]:
+    """The accepted image, decoded (see inspect)."""
     try:
-        with PIL.Image.open(io.BytesIO(data)) as image:
-            kind = image.format
-            width, height = image.size
-            if width * height > settings.UPLOAD_MAX_PIXELS:
-                raise NotAnImage(
-                    f"The image is {width}x{height} pixels; the limit is "
-                    f"{settings.UPLOAD_MAX_PIXELS:,} pixels."
-                )
-            if kind not in CONTENT_TYPES:
-                raise NotAnImage(
-                    f"{kind or 'This'} images are not supported; use PNG, JPEG or WebP."
-                )
-            image.load()
+        image = PIL.Image.open(io.BytesIO(data))
+        kind = image.format
+        width, height = image.size
+        if width * height > settings.UPLOAD_MAX_PIXELS:
+            raise NotAnImage(
+                f"The image is {width}x{height} pixels; the limit is "
+                f"{settings.UPLOAD_MAX_PIXELS:,} pixels."
+            )
+        if kind not in CONTENT_TYPES:
+            raise NotAnImage(f"{kind or 'This'} images are not supported; use PNG, JPEG or WebP.")
+        image.load()
     except NotAnImage:
         raise
     except PIL.Image.DecompressionBombError:
         raise NotAnImage("The image has too many pixels to open safely.") from None
     except Exception:
         raise NotAnImage("The file is not a readable PNG, JPEG or WebP image.") from None
-    return CONTENT_TYPES[kind], width, height
+    return CONTENT_TYPES[kind], image
 
 
 def store(data: bytes) -> StoredImage:
-    """Store the original exactly as given, plus WebP thumbnails as separate files."""
-    content_type, width, height = inspect(data)
+    """Store the original exactly as given, plus WebP thumbnails as separate files.
+
+    The image is decoded once, and each smaller thumbnail is made from the one before:
+    a worker stores hundreds of these at a time, so this is its main CPU cost."""
+    content_type, image = _open(data)
+    width, height = image.size
     sha256 = hashlib.sha256(data).hexdigest()
     name = f"originals/{sha256[:2]}/{sha256}.{EXTENSIONS[content_type]}"
     _save_once(name, data)
     thumbs = []
-    with PIL.Image.open(io.BytesIO(data)) as image:
-        image = PIL.ImageOps.exif_transpose(image)
-        image = image.convert("RGBA" if _has_alpha(image) else "RGB")
+    with image:
+        thumb = PIL.ImageOps.exif_transpose(image)
+        thumb = thumb.convert("RGBA" if _has_alpha(thumb) else "RGB")
         for target in THUMBNAIL_WIDTHS:
-            thumb = image.copy()
-            thumb.thumbnail((target, target * 4), PIL.Image.Resampling.LANCZOS)
+            # reducing_gap=1.0 lets Pillow shrink by whole factors with a box filter first
+            # (several times faster than LANCZOS over the full image, and as sharp).
+            thumb.thumbnail((target, target * 4), PIL.Image.Resampling.LANCZOS, reducing_gap=1.0)
             out = io.BytesIO()
-            thumb.save(out, "WEBP", quality=72, method=4)
+            thumb.save(out, "WEBP", quality=72, method=2)
             thumb_name = f"thumbnails/{sha256[:2]}/{sha256}-{target}.webp"
             _save_once(thumb_name, out.getvalue())
             thumbs.append((thumb_name, thumb.size))
+            thumb = thumb.copy()
     (large, (thumb_w, thumb_h)), (small, _) = thumbs
     return StoredImage(
         name=name,

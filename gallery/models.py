@@ -15,7 +15,7 @@ class Visibility(models.TextChoices):
 
 
 class JobQuerySet(models.QuerySet):
-    def claim(self, pk: int, *, lease: timedelta) -> "Job | None":
+    def claim(self, pk: int, *, lease: timedelta, holder: str = "") -> "Job | None":
         """Move a due, queued job to running and return it; None when someone else has it,
         it is finished, or its next attempt is not due yet. The conditional UPDATE's row
         count decides who wins, so two workers can never both run one job."""
@@ -28,9 +28,16 @@ class JobQuerySet(models.QuerySet):
                 started_at=now,
                 attempts=F("attempts") + 1,
                 lease_expires_at=now + lease,
+                lease_holder=holder,
             )
         )
         return self.get(pk=pk) if won else None
+
+    def due(self):
+        """Queued jobs whose next attempt may start now."""
+        return self.filter(status=Job.Status.QUEUED).filter(
+            Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=timezone.now())
+        )
 
     def unfinished(self):
         return self.filter(status__in=[Job.Status.QUEUED, Job.Status.RUNNING])
@@ -71,6 +78,10 @@ class Job(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # Which worker thread holds the lease ("host:pid:thread"); its heartbeat renews it.
+    lease_holder = models.CharField(max_length=255, blank=True)
+    # How many times a worker died (lease ran out) while running this job.
+    losses = models.PositiveSmallIntegerField(default=0)
     error = models.TextField(blank=True)
     error_code = models.CharField(max_length=100, blank=True)
     request_id = models.CharField(max_length=200, blank=True)
@@ -86,7 +97,10 @@ class Job(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["status", "created_at"])]
+        indexes = [
+            models.Index(fields=["status", "created_at"]),
+            models.Index(fields=["status", "owner"], name="job_status_owner"),
+        ]
 
     def __str__(self) -> str:
         return f"Job {self.pk} ({self.status})"
@@ -105,6 +119,13 @@ class Job(models.Model):
     @property
     def n(self) -> int:
         return int(self.params.get("n", 1))
+
+    @property
+    def queue_position(self) -> int | None:
+        """Place in line while queued (1 = next); see engine.queue_position."""
+        from .engine import queue_position
+
+        return queue_position(self)
 
 
 class ImageQuerySet(models.QuerySet):
@@ -230,14 +251,20 @@ class Attempt(models.Model):
     """One call to the image API on behalf of a job, kept for the job's page."""
 
     class Outcome(models.TextChoices):
+        IN_PROGRESS = "in_progress", "In progress"
         SUCCEEDED = "succeeded", "Succeeded"
         RETRYING = "retrying", "Failed, will retry"
         FAILED = "failed", "Failed"
+        WORKER_LOST = "worker_lost", "Worker stopped mid-call"
 
     job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="attempt_log")
     number = models.PositiveIntegerField()
-    started_at = models.DateTimeField()
-    duration_ms = models.PositiveIntegerField()
+    # Indexed: the images-per-minute limit counts the images asked for in the last minute.
+    started_at = models.DateTimeField(db_index=True)
+    image_count = models.PositiveSmallIntegerField(default=1)
+    duration_ms = models.PositiveIntegerField(default=0)
+    # Time spent inside the API call alone; the rest of duration_ms is the studio's own work.
+    api_ms = models.PositiveIntegerField(null=True, blank=True)
     outcome = models.CharField(max_length=16, choices=Outcome.choices)
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     request_id = models.CharField(max_length=200, blank=True)

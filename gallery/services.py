@@ -12,12 +12,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from . import images_api, media, provenance, registry
+from . import engine, images_api, media, provenance, registry
 from .models import Attempt, Image, Job, Profile, Visibility
 
 log = logging.getLogger(__name__)
-
-LEASE = timedelta(minutes=15)
 
 
 def create_job(
@@ -99,29 +97,58 @@ def set_visibility(*, target: Job | Image, visibility: str) -> None:
 
 
 def claim_job(job_id: int) -> Job | None:
-    return Job.objects.claim(job_id, lease=LEASE)
+    """Claim this very job (queued and due), whatever the fair order says; workers use
+    engine.claim_next instead."""
+    return engine.take(job_id, holder=engine.new_holder())
 
 
 def run_job(job: Job) -> float | None:
     """Call the API for a claimed (running) job and store what it returns.
 
-    Returns the number of seconds after which the job should be tried again when a
-    transient failure leaves attempts to spare; None when the job is finished."""
-    started_at, clock = timezone.now(), time.monotonic()
+    No database connection is held during the call: with hundreds of calls in flight,
+    PostgreSQL would run out of connections. Returns the number of seconds after which
+    the job should be tried again when a transient failure leaves attempts to spare;
+    None when the job is finished."""
+    timing = _Timing(started_at=job.started_at or timezone.now(), clock=time.monotonic())
+    engine.close_connection()
     try:
-        result = _call_api(job)
-    except images_api.APIError as error:
-        return _record_failure(job, error, started_at, clock)
-    try:
-        stored = [media.store(data) for data in result.images]
-    except media.NotAnImage as error:
-        return _record_failure(job, images_api.TransientError(str(error)), started_at, clock)
-    readings = [
-        provenance.read(data, mime=s.content_type)
-        for data, s in zip(result.images, stored, strict=True)
-    ]
-    _record_success(job, result, stored, readings, started_at, clock)
-    return None
+        try:
+            result = _call_api(job)
+        except images_api.APIError as error:
+            timing.api_done()
+            with engine.db_slot():
+                return _record_failure(job, error, timing)
+        timing.api_done()
+        try:
+            stored = [media.store(data) for data in result.images]
+        except media.NotAnImage as error:
+            with engine.db_slot():
+                return _record_failure(job, images_api.TransientError(str(error)), timing)
+        readings = [
+            provenance.read(data, mime=s.content_type)
+            for data, s in zip(result.images, stored, strict=True)
+        ]
+        with engine.db_slot():
+            _record_success(job, result, stored, readings, timing)
+        return None
+    finally:
+        engine.release(job.pk)
+
+
+class _Timing:
+    """When an attempt started (its claim), and how long its API call took."""
+
+    def __init__(self, *, started_at, clock: float):
+        self.started_at = started_at
+        self.clock = clock
+        self.api_ms: int | None = None
+
+    def api_done(self) -> None:
+        self.api_ms = int((time.monotonic() - self.clock) * 1000)
+
+    @property
+    def duration_ms(self) -> int:
+        return int((time.monotonic() - self.clock) * 1000)
 
 
 def _call_api(job: Job) -> images_api.Result:
@@ -139,7 +166,7 @@ def _call_api(job: Job) -> images_api.Result:
     )
 
 
-def _record_success(job, result, stored, readings, started_at, clock) -> None:
+def _record_success(job, result, stored, readings, timing: "_Timing") -> None:
     model = registry.get(job.model)
     cost = model.cost(result.usage) if model else Decimal(0)
     per_image = (cost / max(len(stored), 1)).quantize(Decimal("0.000001"))
@@ -174,39 +201,61 @@ def _record_success(job, result, stored, readings, started_at, clock) -> None:
     now = timezone.now()
     try:
         with transaction.atomic():
-            # The job's visibility as it is now (the owner may have changed it while the job
-            # ran); the row lock orders this against set_visibility().
-            visibility = (
-                Job.objects.select_for_update().values_list("visibility", flat=True).get(pk=job.pk)
+            # The job's status and visibility as they are now (the owner may have changed
+            # visibility or canceled while the job ran); the row lock orders this against
+            # set_visibility() and cancel.
+            status, visibility = (
+                Job.objects.select_for_update()
+                .filter(pk=job.pk)
+                .values_list("status", "visibility")
+                .get()
             )
+            if status == Job.Status.SUCCEEDED:
+                raise IntegrityError("this job's outputs are stored already")
             for image in images:
                 image.visibility = visibility
             Image.objects.bulk_create(images)
-            Job.objects.filter(pk=job.pk).update(
-                status=Job.Status.SUCCEEDED,
-                usage=result.usage,
-                cost_usd=cost,
-                request_id=result.request_id,
-                error="",
-                error_code="",
-                finished_at=now,
-                lease_expires_at=None,
-            )
-            _log_attempt(job, started_at, clock, Attempt.Outcome.SUCCEEDED, result.request_id)
+            outcome = {
+                "usage": result.usage,
+                "cost_usd": cost,
+                "request_id": result.request_id,
+                "error_code": "",
+                "lease_expires_at": None,
+            }
+            if status == Job.Status.CANCELED:
+                # The call was paid for before the cancel could stop it: keep what it made.
+                outcome["error"] = (
+                    "Canceled while the API call was in flight. The call was charged, so the "
+                    f"images it made were kept ({len(images)})."
+                )
+            else:
+                outcome.update(status=Job.Status.SUCCEEDED, error="", finished_at=now)
+            Job.objects.filter(pk=job.pk).update(**outcome)
+            _log_attempt(job, timing, Attempt.Outcome.SUCCEEDED, result.request_id)
     except IntegrityError:
         # Another worker already stored this job's images (the unique constraint on
-        # job + index says so); the files are content-addressed, so nothing is lost.
+        # job + index says so): exactly one set is kept, and this call's set is dropped.
         log.warning("job %s: outputs were already stored by another worker", job.pk)
+        _log_attempt(
+            job,
+            timing,
+            Attempt.Outcome.SUCCEEDED,
+            result.request_id,
+            note="An earlier attempt's images were stored already; this call's were not kept.",
+        )
 
 
-def _record_failure(job, error: images_api.APIError, started_at, clock) -> float | None:
+def _record_failure(job, error: images_api.APIError, timing: "_Timing") -> float | None:
     attempts = job.attempts
     retry = isinstance(error, images_api.TransientError) and attempts < settings.JOB_MAX_ATTEMPTS
     now = timezone.now()
+    # Only while this worker still holds the job: it may have been canceled, or taken over
+    # after this worker's lease ran out.
+    ours = Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING, lease_holder=job.lease_holder)
     with transaction.atomic():
         if retry:
             delay = retry_delay(attempts, error.retry_after)
-            Job.objects.filter(pk=job.pk).update(
+            changed = ours.update(
                 status=Job.Status.QUEUED,
                 next_attempt_at=now + timedelta(seconds=delay),
                 lease_expires_at=None,
@@ -219,7 +268,7 @@ def _record_failure(job, error: images_api.APIError, started_at, clock) -> float
             message = error.message
             if isinstance(error, images_api.TransientError):
                 message = f"Gave up after {attempts} attempts. {message}"
-            Job.objects.filter(pk=job.pk).update(
+            changed = ours.update(
                 status=Job.Status.FAILED,
                 finished_at=now,
                 lease_expires_at=None,
@@ -228,22 +277,26 @@ def _record_failure(job, error: images_api.APIError, started_at, clock) -> float
                 request_id=error.request_id,
             )
             outcome = Attempt.Outcome.FAILED
-        _log_attempt(job, started_at, clock, outcome, error.request_id, error)
+        if not changed:
+            outcome = Attempt.Outcome.FAILED
+        _log_attempt(job, timing, outcome, error.request_id, error)
     log.info("job %s attempt %s: %s (%s)", job.pk, attempts, outcome, error.message)
-    return delay if retry else None
+    return delay if retry and changed else None
 
 
-def _log_attempt(job, started_at, clock, outcome, request_id, error=None) -> None:
+def _log_attempt(job, timing, outcome, request_id, error=None, note: str = "") -> None:
     Attempt.objects.update_or_create(
         job=job,
         number=job.attempts,
         defaults={
-            "started_at": started_at,
-            "duration_ms": int((time.monotonic() - clock) * 1000),
+            "started_at": timing.started_at,
+            "image_count": job.n,
+            "duration_ms": timing.duration_ms,
+            "api_ms": timing.api_ms,
             "outcome": outcome,
             "status_code": getattr(error, "status", None) if error else 200,
             "request_id": request_id or "",
-            "error": error.message if error else "",
+            "error": error.message if error else note,
         },
     )
 
@@ -257,9 +310,6 @@ def retry_delay(attempts: int, retry_after: float | None) -> float:
     return backoff
 
 
-DOORBELL_GRACE = timedelta(seconds=30)
-
-
 def jobs_needing_a_doorbell(*, limit: int = 500) -> list[int]:
     """Ids of jobs whose broker message may have been lost, so they need to be sent again.
 
@@ -268,11 +318,8 @@ def jobs_needing_a_doorbell(*, limit: int = 500) -> list[int]:
     leave a job queued with nobody coming for it. Running jobs whose lease ran out (their
     worker was killed) go back to the queue first. Sending a job twice is harmless: only
     one claim can win."""
-    now = timezone.now()
-    Job.objects.filter(status=Job.Status.RUNNING, lease_expires_at__lt=now).update(
-        status=Job.Status.QUEUED, lease_expires_at=None, next_attempt_at=None
-    )
-    overdue = now - DOORBELL_GRACE
+    engine.requeue_lost_jobs(limit=limit)
+    overdue = timezone.now() - timedelta(seconds=settings.DOORBELL_SECONDS)
     stale = Job.objects.filter(status=Job.Status.QUEUED).filter(
         Q(next_attempt_at__isnull=True, created_at__lt=overdue) | Q(next_attempt_at__lt=overdue)
     )

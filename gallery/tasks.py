@@ -1,15 +1,41 @@
-"""Thin Celery tasks: take an id, claim the row, call a service."""
+"""Thin Celery tasks: a message is a doorbell; the engine decides which job runs."""
+
+import threading
+import time
 
 from celery import shared_task
 
-from . import services
+from . import engine, services
+
+_wake_lock = threading.Lock()
+_wake_at = 0.0
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def run_job(job_id: int) -> None:
-    job = services.claim_job(job_id)
-    if job is None:
-        return  # someone else has it, it is finished, or its next attempt is not due
-    retry_in = services.run_job(job)
-    if retry_in is not None:
-        run_job.apply_async((job_id,), countdown=retry_in)
+    """Run the fairest due job, then the next, until none is due or a limit says wait.
+    `job_id` only says why the bell rang: fairness, not the message, picks the job."""
+    while True:
+        with engine.db_slot():
+            claimed = engine.claim_next(holder=engine.new_holder())
+        if isinstance(claimed, engine.Limited):
+            if claimed.wait is not None:
+                _wake_later(job_id, claimed.wait)
+            return  # a running job's thread takes the next one when it finishes
+        if claimed is None:
+            return
+        retry_in = services.run_job(claimed)
+        if retry_in is not None:
+            run_job.apply_async((claimed.pk,), countdown=retry_in)
+
+
+def _wake_later(job_id: int, wait: float) -> None:
+    """Ring once when the images-per-minute window has room; one pending ring per process
+    is enough, since the thread that answers it keeps going while jobs are due."""
+    global _wake_at
+    with _wake_lock:
+        now = time.monotonic()
+        if _wake_at > now:
+            return
+        _wake_at = now + wait
+    run_job.apply_async((job_id,), countdown=wait)

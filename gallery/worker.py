@@ -1,16 +1,16 @@
-"""Worker bootsteps: a heartbeat for /healthz, and a doorbell that re-sends jobs whose broker
-message was lost (the database is the source of truth, the broker only rings)."""
+"""Worker bootsteps: a heartbeat for /healthz that also renews the leases of the jobs this
+worker runs, and a doorbell that re-sends jobs whose broker message was lost (the database
+is the source of truth, the broker only rings)."""
 
 import logging
 
 from celery import bootsteps
-from django.db import close_old_connections
+from django.conf import settings
 from django.utils import timezone
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 15.0
-DOORBELL_SECONDS = 30.0
 
 
 class Heartbeat(bootsteps.StartStopStep):
@@ -18,9 +18,11 @@ class Heartbeat(bootsteps.StartStopStep):
 
     def start(self, worker):
         self.hostname = worker.hostname
+        # Renew well before a lease can run out, even when a beat is late.
+        beat_every = min(HEARTBEAT_SECONDS, settings.JOB_LEASE_SECONDS / 4)
         self.timers = [
-            worker.timer.call_repeatedly(HEARTBEAT_SECONDS, self.beat),
-            worker.timer.call_repeatedly(DOORBELL_SECONDS, self.ring),
+            worker.timer.call_repeatedly(beat_every, self.beat),
+            worker.timer.call_repeatedly(settings.DOORBELL_SECONDS, self.ring),
         ]
         self.beat()
 
@@ -30,23 +32,28 @@ class Heartbeat(bootsteps.StartStopStep):
 
     def beat(self):
         # The app registry is ready only once the worker runs, so models load here.
+        from . import engine
         from .models import WorkerHeartbeat
 
-        close_old_connections()
-        WorkerHeartbeat.objects.update_or_create(
-            hostname=self.hostname, defaults={"seen_at": timezone.now()}
-        )
-        close_old_connections()
+        try:
+            with engine.db_slot():
+                engine.renew_leases()
+                WorkerHeartbeat.objects.update_or_create(
+                    hostname=self.hostname, defaults={"seen_at": timezone.now()}
+                )
+        except Exception:
+            # A database restart must not stop the timer; the next beat tries again.
+            log.exception("heartbeat failed")
 
     def ring(self):
-        from . import services, tasks
+        from . import engine, services, tasks
 
-        close_old_connections()
         try:
-            job_ids = services.jobs_needing_a_doorbell()
+            with engine.db_slot():
+                job_ids = services.jobs_needing_a_doorbell()
             for job_id in job_ids:
                 tasks.run_job.delay(job_id)
             if job_ids:
                 log.info("re-sent %d queued jobs whose message may have been lost", len(job_ids))
-        finally:
-            close_old_connections()
+        except Exception:
+            log.exception("doorbell failed")

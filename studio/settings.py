@@ -180,13 +180,16 @@ WHITENOISE_AUTOREFRESH = DEBUG
 BROKER_DIR = VAR_DIR / "broker"
 CELERY_BROKER_URL = env("CELERY_BROKER_URL") or "filesystem://"
 if CELERY_BROKER_URL.startswith("filesystem://"):
+    # kombu's own transport writes message files in place, and a worker polling the folder
+    # can read one half-written and crash with JSONDecodeError; this one renames whole files.
+    CELERY_BROKER_TRANSPORT = "gallery.broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
         "processed_folder": str(BROKER_DIR / "processed"),
         "control_folder": str(BROKER_DIR / "control"),
         # The transport polls its folder; the default 1 s would dominate a job's latency.
-        "polling_interval": 0.1,
+        "polling_interval": 0.02,
         "store_processed": False,
     }
 CELERY_TASK_IGNORE_RESULT = True
@@ -214,6 +217,18 @@ IMAGES_API_READ_TIMEOUT = env_float("STUDIO_API_READ_TIMEOUT", 300.0)
 JOB_MAX_ATTEMPTS = env_int("STUDIO_JOB_MAX_ATTEMPTS", 4)
 JOB_RETRY_BASE_DELAY = env_float("STUDIO_RETRY_BASE_DELAY", 2.0)
 JOB_RETRY_MAX_DELAY = env_float("STUDIO_RETRY_MAX_DELAY", 120.0)
+# The job engine (gallery/engine.py). A worker holds a lease on each job it runs and renews
+# it while alive; a job whose lease runs out is taken up again, at most JOB_MAX_LOSSES times.
+JOB_LEASE_SECONDS = env_float("STUDIO_JOB_LEASE_SECONDS", 60.0)
+JOB_MAX_LOSSES = env_int("STUDIO_JOB_MAX_LOSSES", 3)
+# How often each worker re-rings the doorbell for jobs nobody is coming for.
+DOORBELL_SECONDS = env_float("STUDIO_DOORBELL_SECONDS", 30.0)
+# Limits across every worker, enforced through the database: concurrent API calls, and
+# images asked for per rolling minute (0 = no limit; OpenAI's tiers start at 5).
+STUDIO_MAX_CONCURRENT_CALLS = env_int("STUDIO_MAX_CONCURRENT_CALLS", 200)
+STUDIO_IMAGES_PER_MINUTE = env_int("STUDIO_IMAGES_PER_MINUTE", 0)
+# Database connections one worker process opens at most, however many threads it runs.
+STUDIO_WORKER_DB_CONNECTIONS = env_int("STUDIO_WORKER_DB_CONNECTIONS", 16)
 # A file of model definitions replaces the built-in registry (see gallery/registry.py).
 STUDIO_MODELS_FILE = env("STUDIO_MODELS_FILE")
 STUDIO_DEFAULT_MODEL = env("STUDIO_DEFAULT_MODEL") or "gpt-image-1"

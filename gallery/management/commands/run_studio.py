@@ -20,7 +20,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--concurrency",
             type=int,
-            default=int(os.environ.get("STUDIO_WORKER_CONCURRENCY", "50")),
+            default=int(os.environ.get("STUDIO_WORKER_CONCURRENCY", "200")),
             help="API calls one worker keeps in flight (threads)",
         )
 
