@@ -56,7 +56,7 @@ def create_job(
 
 def default_visibility(user) -> str:
     """The visibility a person's new jobs and uploads get unless they choose otherwise."""
-    return Profile.of(user).default_visibility
+    return Profile.default_visibility_for(user)
 
 
 def set_default_visibility(*, user, visibility: str) -> None:
