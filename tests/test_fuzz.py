@@ -292,3 +292,38 @@ def test_fuzz_gallery_query_string(alice_client, alice, media_root):
 
     attack()
     report("gallery query", tally)
+
+
+def test_fuzz_visibility_and_settings_posts(alice_client, alice, bob):
+    from gallery import verification
+
+    mine = verification.add_to_gallery(owner=alice, data=PNG, visibility="shared")
+    theirs = verification.add_to_gallery(owner=bob, data=JPEG, visibility="private")
+    tally = Counter()
+
+    @given(
+        value=hostile_text | st.sampled_from(["shared", "private", "SHARED", " private"]),
+        pk=st.sampled_from([mine.pk, theirs.pk, 0, 2**31]),
+        where=st.sampled_from(["image", "settings"]),
+    )
+    def attack(value, pk, where):
+        before = sorted(Image.objects.values_list("pk", "visibility"))
+        profile_before = Profile.default_visibility_for(alice)
+        if where == "image":
+            url = reverse("gallery:image-visibility", args=[pk])
+            response = alice_client.post(url, {"visibility": value})
+        else:
+            url = reverse("account-settings")
+            response = alice_client.post(url, {"default_visibility": value})
+        assert response.status_code < 500, (value, response.status_code)
+        changed = sorted(Image.objects.values_list("pk", "visibility")) != before
+        if response.status_code >= 400:
+            assert not changed and Profile.default_visibility_for(alice) == profile_before
+            tally["refused"] += 1
+        else:
+            assert value in ("shared", "private") and (where == "settings" or pk != theirs.pk)
+            tally["accepted"] += 1
+        assert Image.objects.get(pk=theirs.pk).visibility == "private"
+
+    attack()
+    report("visibility and settings posts", tally)
