@@ -137,6 +137,14 @@ def _has_alpha(image: PIL.Image.Image) -> bool:
     return image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
 
 
+def store_derived(data: bytes, *, folder: str, extension: str) -> str:
+    """Store a derived file (a mask, say) content-addressed under `folder`; returns its name."""
+    sha256 = hashlib.sha256(data).hexdigest()
+    name = f"{folder}/{sha256[:2]}/{sha256}.{extension}"
+    _save_once(name, data)
+    return name
+
+
 def _save_once(name: str, data: bytes) -> None:
     if not default_storage.exists(name):
         default_storage.save(name, ContentFile(data))

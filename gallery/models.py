@@ -88,6 +88,8 @@ class Job(models.Model):
 
     usage = models.JSONField(null=True, blank=True)
     cost_usd = models.DecimalField(max_digits=12, decimal_places=6, default=0)
+    # An edit's mask, exactly as it will be sent (a derived file, never a gallery Image).
+    mask = models.FileField(max_length=255, blank=True)
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -245,6 +247,47 @@ def _visible_to(queryset, user):
     if user.is_staff:
         return queryset
     return queryset.filter(Q(visibility=Visibility.SHARED) | Q(owner=user))
+
+
+class JobInput(models.Model):
+    """One input image of an edit job, in the order it is sent (the mask applies to the first)."""
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="inputs")
+    position = models.PositiveSmallIntegerField()
+    image = models.ForeignKey(Image, on_delete=models.PROTECT, related_name="used_as_input")
+
+    class Meta:
+        ordering = ["job", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "position"], name="one_input_per_position")
+        ]
+
+    def __str__(self) -> str:
+        return f"Job {self.job_id} input {self.position}"
+
+
+class ImageParent(models.Model):
+    """Lineage: `child` was made from `parent`, in the given role."""
+
+    class Role(models.TextChoices):
+        INPUT = "input", "Input"
+        MASKED_INPUT = "masked_input", "Input (masked)"
+        EDIT = "edit", "Model output"
+        ORIGINAL = "original", "Original"
+
+    child = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="parent_links")
+    parent = models.ForeignKey(Image, on_delete=models.PROTECT, related_name="child_links")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["child", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["child", "parent", "role"], name="one_link_per_role")
+        ]
+
+    def __str__(self) -> str:
+        return f"Image {self.child_id} <- {self.parent_id} ({self.role})"
 
 
 class Attempt(models.Model):

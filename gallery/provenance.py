@@ -652,13 +652,17 @@ def sign_edit(
     title: str,
     description: str,
     digital_source_type: str | None = None,
+    components: tuple[tuple[bytes, str], ...] = (),
 ) -> bytes:
     """Sign an image the studio changed, keeping the chain back to the parent's credentials.
 
     The parent becomes a parentOf ingredient (its manifest store travels along); the actions
     are c2pa.opened (linked to that ingredient) and c2pa.edited by "Studio" with
     `description`. `digital_source_type` (an IPTC short name such as
-    "compositeWithTrainedAlgorithmicMedia") is added to the edit when given.
+    "compositeWithTrainedAlgorithmicMedia") is added to the edit when given. `components`
+    (bytes, mime) are further images the result is made of (the untouched original of a
+    "keep unmasked pixels" composite), added as componentOf ingredients with a c2pa.placed
+    action.
     """
     mime = _signing_mime(mime)
     edited = {
@@ -690,7 +694,24 @@ def sign_edit(
         "relationship": "parentOf",
         "label": "parent",
     }
-    return _sign(manifest, mime, data, ingredient=(ingredient, parent_mime, parent))
+    ingredients = [(ingredient, parent_mime, parent)]
+    for number, (component, component_mime) in enumerate(components, start=1):
+        label = f"component{number}"
+        ingredients.append(
+            (
+                {
+                    "title": _parent_title(component, component_mime),
+                    "format": component_mime,
+                    "relationship": "componentOf",
+                    "label": label,
+                },
+                component_mime,
+                component,
+            )
+        )
+        actions = manifest["assertions"][0]["data"]["actions"]
+        actions.append({"action": "c2pa.placed", "parameters": {"ingredientIds": [label]}})
+    return _sign(manifest, mime, data, ingredients=ingredients)
 
 
 def _signing_mime(value: str) -> str:
@@ -708,7 +729,7 @@ def _parent_title(parent: bytes, parent_mime: str) -> str:
     return summary["title"] or f"parent.{_EXTENSIONS.get(parent_mime, 'img')}"
 
 
-def _sign(manifest: dict, mime: str, data: bytes, ingredient=None) -> bytes:
+def _sign(manifest: dict, mime: str, data: bytes, ingredients=()) -> bytes:
     credential = signing_credentials.get_credential()
     alg = _SIGNING_ALGS.get(credential.alg)
     if alg is None:
@@ -722,8 +743,7 @@ def _sign(manifest: dict, mime: str, data: bytes, ingredient=None) -> bytes:
             c2pa.Signer.from_info(info) as signer,
             c2pa.Builder(manifest, context=_reader_context()) as builder,
         ):
-            if ingredient is not None:
-                ingredient_json, ingredient_mime, ingredient_bytes = ingredient
+            for ingredient_json, ingredient_mime, ingredient_bytes in ingredients:
                 builder.add_ingredient(
                     ingredient_json, ingredient_mime, io.BytesIO(ingredient_bytes)
                 )

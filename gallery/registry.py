@@ -102,6 +102,7 @@ class ImageModel:
     streaming: bool
     prices: dict[str, Decimal]
     note: str = ""
+    edits: bool = True
     backgrounds: list[str] = field(default_factory=list)
 
     @classmethod
@@ -119,6 +120,7 @@ class ImageModel:
             streaming=bool(data.get("streaming", False)),
             prices=prices,
             note=data.get("note", ""),
+            edits=bool(data.get("edits", True)),
             backgrounds=[b for b in BACKGROUNDS if transparent or b != "transparent"],
         )
 

@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from . import engine, images_api, media, provenance, registry
+from . import edits, engine, images_api, media, provenance, registry
 from .models import Attempt, Image, Job, Profile, Visibility
 
 log = logging.getLogger(__name__)
@@ -128,8 +128,9 @@ def run_job(job: Job) -> float | None:
             provenance.read(data, mime=s.content_type)
             for data, s in zip(result.images, stored, strict=True)
         ]
+        composites = edits.make_composites(job, result.images) if job.kind == Job.Kind.EDIT else []
         with engine.db_slot():
-            _record_success(job, result, stored, readings, timing)
+            _record_success(job, result, stored, readings, timing, composites)
         return None
     finally:
         engine.release(job.pk)
@@ -152,6 +153,8 @@ class _Timing:
 
 
 def _call_api(job: Job) -> images_api.Result:
+    if job.kind == Job.Kind.EDIT:
+        return edits.run_edit(job)
     params = job.params
     return images_api.generate(
         model=job.model,
@@ -166,7 +169,7 @@ def _call_api(job: Job) -> images_api.Result:
     )
 
 
-def _record_success(job, result, stored, readings, timing: "_Timing") -> None:
+def _record_success(job, result, stored, readings, timing: "_Timing", composites=()) -> None:
     model = registry.get(job.model)
     cost = model.cost(result.usage) if model else Decimal(0)
     per_image = (cost / max(len(stored), 1)).quantize(Decimal("0.000001"))
@@ -175,7 +178,7 @@ def _record_success(job, result, stored, readings, timing: "_Timing") -> None:
             owner_id=job.owner_id,
             job=job,
             index=index,
-            source=Image.Source.GENERATED,
+            source=Image.Source.EDITED if job.kind == Job.Kind.EDIT else Image.Source.GENERATED,
             file=s.name,
             sha256=s.sha256,
             content_type=s.content_type,
@@ -215,6 +218,8 @@ def _record_success(job, result, stored, readings, timing: "_Timing") -> None:
             for image in images:
                 image.visibility = visibility
             Image.objects.bulk_create(images)
+            if job.kind == Job.Kind.EDIT:
+                edits.record_outputs(job, images, list(composites))
             outcome = {
                 "usage": result.usage,
                 "cost_usd": cost,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import cost_views, provenance_views, views
+from . import cost_views, edit_views, provenance_views, views
 
 app_name = "gallery"
 
@@ -15,6 +15,9 @@ urlpatterns = [
     path(
         "images/<int:pk>/thumbnail/<int:width>.webp", views.image_thumbnail, name="image-thumbnail"
     ),
+    path("edit/", edit_views.edit, name="edit"),
+    path("edit/upload", edit_views.upload, name="edit-upload"),
+    path("images/<int:pk>/lineage/", edit_views.image_lineage, name="image-lineage"),
     path("create/estimate", cost_views.estimate, name="estimate"),
     path("verify/", provenance_views.verify, name="verify"),
     path("verify/add", provenance_views.verify_add, name="verify-add"),

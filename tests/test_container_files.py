@@ -23,7 +23,7 @@ OS_ENVIRON_READ = re.compile(
     r"\bos\.(?:environ(?:\.get\(|\[)|getenv\()\s*[\"']([A-Z][A-Z0-9_]*)[\"']"
 )
 SECRET_LOOKING = re.compile(r"\bsk-[A-Za-z0-9_-]{8,}")
-DEFAULT_CONCURRENCY = 50  # run_studio's --concurrency default
+DEFAULT_CONCURRENCY = 200  # run_studio's --concurrency default (STUDIO_WORKER_CONCURRENCY unset)
 
 
 def settings_variables() -> set[str]:

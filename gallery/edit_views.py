@@ -1,0 +1,109 @@
+"""The edit page, uploads for it, and the lineage of an image."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from . import access, edits, limits, lineage, registry, services, tasks, uploads
+from .edit_forms import EditForm, is_id
+from .models import Image, Job
+
+PICKER_SIZE = 24
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def edit(request):
+    visible = access.visible_images(request.user)
+    if request.method == "POST":
+        form = EditForm(request.POST, request.FILES, visible_images=visible)
+        job, status, retry_after = None, 400, None
+        if form.is_valid():
+            try:
+                limits.check_jobs(request.user, 1)
+                limits.check_uploads(request.user, len(request.FILES.getlist("uploads")))
+                job = edits.create_edit_job(owner=request.user, **form.cleaned_data)
+            except limits.LimitExceeded as refusal:
+                form.add_error(None, refusal.message)
+                status, retry_after = 429, refusal.retry_after
+            except edits.EditRefused as error:
+                form.add_error(None, str(error))
+        if job is None:
+            if request.htmx:
+                response = render(
+                    request, "gallery/edit.html#errors", {"form": form}, status=status
+                )
+            else:
+                context = _page(request, form, visible)
+                response = render(request, "gallery/edit.html", context, status=status)
+            if retry_after:
+                response["Retry-After"] = str(retry_after)
+            return response
+        tasks.run_job.delay_on_commit(job.pk)
+        if not request.htmx:
+            return redirect(job)
+        return render(request, "gallery/edit.html#created", {"job": job})
+    initial = {"visibility": services.default_visibility(request.user)}
+    if request.GET.get("model"):
+        initial["model"] = request.GET["model"]
+    form = EditForm(initial=initial, visible_images=visible)
+    if request.htmx and request.htmx.target == "edit-options":
+        return render(request, "gallery/edit.html#options", {"form": form})
+    return render(request, "gallery/edit.html", _page(request, form, visible))
+
+
+def _page(request, form, visible) -> dict:
+    wanted = [int(v) for v in request.GET.getlist("image") if is_id(v)][:16]
+    found = {i.pk: i for i in visible.filter(pk__in=wanted)}
+    return {
+        "form": form,
+        "inputs": [found[pk] for pk in wanted if pk in found],
+        "picker": visible.filter(owner=request.user).exclude(source=Image.Source.COMPOSITE)[
+            :PICKER_SIZE
+        ],
+        "jobs": Job.objects.filter(owner=request.user, kind=Job.Kind.EDIT).prefetch_related(
+            "images"
+        )[:10],
+        "max_inputs": max(m.max_input_images for m in registry.all_models()),
+    }
+
+
+@login_required
+@require_POST
+def upload(request):
+    """One file from the edit page, stored as an upload Image; JSON for edit.js."""
+    files = request.FILES.getlist("file")
+    if len(files) != 1:
+        return JsonResponse({"error": "Send exactly one file."}, status=400)
+    sent = files[0]
+    try:
+        checked = uploads.check(sent.read(), name=sent.name, declared_type=sent.content_type)
+        limits.check_uploads(request.user, 1)
+    except uploads.UploadRefused as error:
+        return JsonResponse({"error": str(error)}, status=400)
+    except limits.LimitExceeded as refusal:
+        response = JsonResponse({"error": refusal.message}, status=429)
+        response["Retry-After"] = str(refusal.retry_after)
+        return response
+    image = uploads.store_upload(owner=request.user, upload=checked)
+    return JsonResponse(
+        {
+            "id": image.pk,
+            "name": sent.name,
+            "thumbnail": reverse("gallery:image-thumbnail", args=[image.pk, 256]),
+            "original": reverse("gallery:image-original", args=[image.pk]),
+            "width": checked.width,
+            "height": checked.height,
+        }
+    )
+
+
+@login_required
+@require_GET
+def image_lineage(request, pk: int):
+    image = access.image_for_viewer(request.user, pk)
+    tree = lineage.tree(image, access.visible_images(request.user))
+    current = lineage.Node(image, "")
+    return render(request, "gallery/lineage.html", {"image": image, "current": current, **tree})

@@ -1,0 +1,304 @@
+"""Edits: ask the model to change up to 16 input images, optionally inside a painted mask.
+
+`create_edit_job` checks everything the API would refuse (count, model support, the mask's
+format, alpha and size) before anything is stored, so a refused request leaves nothing behind.
+`run_edit` is what `services._call_api` calls for an edit job. `make_composites` builds the
+"keep unmasked pixels" images: the model's output pasted over the untouched first input only
+where the mask is transparent, signed by the studio with the model's output as its parent
+ingredient and the original as a component (the output itself keeps OpenAI's manifest as
+received). `record_outputs` writes those composites and the lineage rows inside the job's
+closing transaction.
+"""
+
+import io
+import logging
+from dataclasses import dataclass
+
+import PIL.Image
+from django.db import transaction
+
+from . import engine, images_api, media, provenance, registry, uploads
+from .models import Image, ImageParent, Job, JobInput, Profile
+
+log = logging.getLogger(__name__)
+
+COMPOSITE_DESCRIPTION = "Kept the unmasked pixels of the original; only the masked area changed."
+
+
+class EditRefused(ValueError):
+    """The edit cannot be sent as asked; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class Composite:
+    index: int
+    stored: media.StoredImage
+    reading: provenance.Provenance
+
+
+def create_edit_job(
+    *,
+    owner,
+    prompt: str,
+    model: str,
+    images: list[Image | uploads.CheckedUpload],
+    mask: bytes | None = None,
+    keep_unmasked: bool = False,
+    n: int = 1,
+    size: str = "auto",
+    quality: str = "auto",
+    background: str = "auto",
+    output_format: str = "png",
+    output_compression: int | None = None,
+    input_fidelity: str | None = None,
+    visibility: str | None = None,
+) -> Job:
+    """Record an edit request: inputs in order (checked uploads become gallery Images here,
+    only once everything else passed), the mask as a derived file. The caller enqueues the
+    job once the transaction commits."""
+    image_model = registry.get(model)
+    if image_model is None or not image_model.edits:
+        raise EditRefused(f"{model} cannot edit images. Choose another model.")
+    if not images:
+        raise EditRefused("Add at least one image to edit.")
+    if len(images) > image_model.max_input_images:
+        raise EditRefused(
+            f"{image_model.label} takes at most {image_model.max_input_images} images; "
+            f"you added {len(images)}. Remove {len(images) - image_model.max_input_images}."
+        )
+    if input_fidelity and not image_model.input_fidelity:
+        raise EditRefused(f"{image_model.label} has no input fidelity setting.")
+    if mask is not None:
+        check_mask(mask, _shown_size(images[0]))
+    elif keep_unmasked:
+        raise EditRefused("Keeping the unmasked pixels needs a mask: paint the area to change.")
+    params = {
+        "n": n,
+        "size": size,
+        "quality": quality,
+        "background": background,
+        "output_format": output_format,
+        "keep_unmasked": bool(keep_unmasked and mask is not None),
+    }
+    if output_compression is not None and output_format in ("jpeg", "webp"):
+        params["output_compression"] = output_compression
+    if input_fidelity:
+        params["input_fidelity"] = input_fidelity
+    visibility = visibility or Profile.of(owner).default_visibility
+    mask_name = media.store_derived(mask, folder="masks", extension="png") if mask else ""
+    with transaction.atomic():
+        images = [
+            uploads.store_upload(owner=owner, upload=image, visibility=visibility)
+            if isinstance(image, uploads.CheckedUpload)
+            else image
+            for image in images
+        ]
+        job = Job.objects.create(
+            owner=owner,
+            kind=Job.Kind.EDIT,
+            model=model,
+            prompt=prompt,
+            params=params,
+            mask=mask_name,
+            visibility=visibility,
+        )
+        JobInput.objects.bulk_create(
+            JobInput(job=job, position=position, image=image)
+            for position, image in enumerate(images)
+        )
+    return job
+
+
+def _shown_size(image: Image | uploads.CheckedUpload) -> tuple[int, int]:
+    if isinstance(image, uploads.CheckedUpload):
+        return image.width, image.height
+    try:
+        return uploads.oriented_size(media.read(image.file.name))
+    except OSError:
+        raise EditRefused(
+            f"The file of image {image.pk} is missing from storage; choose another image."
+        ) from None
+
+
+def check_mask(data: bytes, first_size: tuple[int, int]) -> None:
+    """The API's rules for a mask: a PNG with an alpha channel, the first image's size.
+    The size is compared before any pixel is decoded, so a mask bomb costs nothing."""
+    try:
+        mask = PIL.Image.open(io.BytesIO(data))
+    except Exception:
+        raise EditRefused("The mask is not a readable PNG image.") from None
+    with mask:
+        if mask.format != "PNG":
+            raise EditRefused(f"The mask must be a PNG image; this one is {mask.format}.")
+        if not (mask.mode in ("RGBA", "LA", "PA") or "transparency" in mask.info):
+            raise EditRefused(
+                "The mask has no alpha channel: it must be a PNG whose transparent pixels "
+                "mark the area to change."
+            )
+        if mask.size != tuple(first_size):
+            raise EditRefused(
+                f"The mask is {mask.width}x{mask.height} but the first image is "
+                f"{first_size[0]}x{first_size[1]}; they must be the same size."
+            )
+        try:
+            mask.load()
+        except Exception:
+            raise EditRefused("The mask is damaged or truncated.") from None
+
+
+def run_edit(job: Job, on_partial: images_api.PartialCallback | None = None) -> images_api.Result:
+    """POST the job's inputs (in order) and mask to /images/edits. The database is used
+    only to list the inputs: no connection is held during the call (see engine.db_slot)."""
+    with engine.db_slot():
+        links = list(job.inputs.select_related("image"))
+    try:
+        files = [_input_file(link) for link in links]
+        mask = None
+        if job.mask:
+            mask = images_api.InputFile("mask.png", media.read(job.mask.name), "image/png")
+    except OSError as error:
+        # Nothing was sent, nothing was paid: say so rather than retry a file that is gone.
+        raise images_api.PermanentError(
+            f"An input of this edit is missing from storage ({error.__class__.__name__}); "
+            "add the images again.",
+            code="input_missing",
+        ) from error
+    params = job.params
+    return images_api.edit(
+        model=job.model,
+        prompt=job.prompt,
+        images=files,
+        mask=mask,
+        n=params.get("n", 1),
+        size=params.get("size"),
+        quality=params.get("quality"),
+        background=params.get("background"),
+        output_format=params.get("output_format"),
+        output_compression=params.get("output_compression"),
+        input_fidelity=params.get("input_fidelity"),
+        on_partial=on_partial,
+    )
+
+
+def _input_file(link: JobInput) -> images_api.InputFile:
+    data, content_type = uploads.for_api(media.read(link.image.file.name), link.image.content_type)
+    name = f"image-{link.position + 1}.{media.EXTENSIONS[content_type]}"
+    return images_api.InputFile(name, data, content_type)
+
+
+def make_composites(job: Job, outputs: list[bytes]) -> list[Composite]:
+    """For a "keep unmasked pixels" job: each output pasted over the first input where the
+    mask is transparent, stored as a lossless PNG and signed with the output as parent. A
+    composite that cannot be made is logged and skipped; the paid output is never at risk."""
+    if not (job.params.get("keep_unmasked") and job.mask):
+        return []
+    with engine.db_slot():
+        first = job.inputs.select_related("image").order_by("position").first()
+    stored_original = media.read(first.image.file.name)
+    original_bytes, _ = uploads.for_api(stored_original, first.image.content_type)
+    mask_bytes = media.read(job.mask.name)
+    composites = []
+    for index, output in enumerate(outputs):
+        try:
+            pixels = composite(original_bytes, output, mask_bytes)
+            output_mime = media.inspect(output)[0]
+            try:
+                pixels = provenance.sign_edit(
+                    pixels,
+                    mime="image/png",
+                    parent=output,
+                    parent_mime=output_mime,
+                    title=f"studio-job-{job.pk}-{index + 1}-composite.png",
+                    description=COMPOSITE_DESCRIPTION,
+                    digital_source_type="compositeWithTrainedAlgorithmicMedia",
+                    components=((stored_original, first.image.content_type),),
+                )
+            except provenance.ProvenanceError as error:
+                log.warning("job %s: composite %s left unsigned: %s", job.pk, index, error)
+            stored = media.store(pixels)
+            reading = provenance.read(pixels, mime="image/png")
+        except Exception:
+            log.exception("job %s: could not make the composite of output %s", job.pk, index)
+            continue
+        composites.append(Composite(index, stored, reading))
+    return composites
+
+
+def composite(original: bytes, edited: bytes, mask: bytes) -> bytes:
+    """A PNG with the original's pixels wherever the mask is not fully transparent and the
+    edited image's (scaled to the original's size) where it is."""
+    with PIL.Image.open(io.BytesIO(original)) as source:
+        source.load()
+        mode = source.mode if source.mode in ("RGB", "RGBA") else "RGBA"
+        base = source.convert(mode)
+    with PIL.Image.open(io.BytesIO(edited)) as result:
+        changed = result.convert(mode).resize(base.size, PIL.Image.Resampling.LANCZOS)
+    with PIL.Image.open(io.BytesIO(mask)) as painted:
+        alpha = painted.convert("RGBA").getchannel("A")
+    editable = alpha.point(lambda a: 255 if a == 0 else 0)
+    out = io.BytesIO()
+    PIL.Image.composite(changed, base, editable).save(out, "PNG", compress_level=3)
+    return out.getvalue()
+
+
+def record_outputs(job: Job, outputs: list[Image], composites: list[Composite]) -> None:
+    """Inside the job's closing transaction: composites as Images next to the outputs they
+    came from, and lineage rows (every output to every input; a composite to its output and
+    the original). A composite's cost is the job's, so it carries none of its own."""
+    inputs = list(job.inputs.order_by("position").values_list("image_id", flat=True))
+    first_role = ImageParent.Role.MASKED_INPUT if job.mask else ImageParent.Role.INPUT
+    links = [
+        ImageParent(
+            child=output,
+            parent_id=image_id,
+            role=first_role if position == 0 else ImageParent.Role.INPUT,
+            position=position,
+        )
+        for output in outputs
+        for position, image_id in enumerate(inputs)
+    ]
+    by_index = {output.index: output for output in outputs}
+    made = []
+    for item in composites:
+        output = by_index[item.index]
+        s, reading = item.stored, item.reading
+        made.append(
+            Image(
+                owner_id=job.owner_id,
+                job=job,
+                index=item.index,
+                source=Image.Source.COMPOSITE,
+                file=s.name,
+                sha256=s.sha256,
+                content_type=s.content_type,
+                byte_size=s.byte_size,
+                width=s.width,
+                height=s.height,
+                thumbnail=s.thumbnail,
+                thumbnail_small=s.thumbnail_small,
+                thumbnail_width=s.thumbnail_width,
+                thumbnail_height=s.thumbnail_height,
+                prompt=job.prompt,
+                model=job.model,
+                quality=output.quality,
+                background=output.background,
+                visibility=output.visibility,
+                provenance_state=reading.state,
+                ai_generated=reading.ai_generated,
+                provenance=reading.summary,
+                manifest_json=reading.manifest_json or "",
+            )
+        )
+    Image.objects.bulk_create(made)
+    for image in made:
+        links.append(
+            ImageParent(
+                child=image, parent=by_index[image.index], role=ImageParent.Role.EDIT, position=0
+            )
+        )
+        links.append(
+            ImageParent(
+                child=image, parent_id=inputs[0], role=ImageParent.Role.ORIGINAL, position=1
+            )
+        )
+    ImageParent.objects.bulk_create(links)

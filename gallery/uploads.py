@@ -1,0 +1,149 @@
+"""Uploaded images: checked by their content, stored byte-for-byte as gallery Images.
+
+A file is judged by what it is, never by its name: Pillow must recognise it as PNG, JPEG or
+WebP (the formats the image API takes), decode it completely (a truncated file is refused) and
+stay under the byte and pixel limits. The stored original is exactly what was uploaded; where
+a photo carries an EXIF orientation, the API is sent an upright copy (`for_api`) so that the
+picture the model sees, the one the browser shows and the mask painted over it all agree.
+"""
+
+import hashlib
+import io
+from dataclasses import dataclass
+
+import PIL.Image
+import PIL.ImageOps
+from django.conf import settings
+
+from . import media, provenance
+from .models import Image, Profile
+
+# EXIF orientations that rotate by 90 or 270 degrees, so width and height swap.
+_SWAPPED = {5, 6, 7, 8}
+_ORIENTATION_TAG = 0x0112
+_DECLARED = {"image/png": "PNG", "image/jpeg": "JPEG", "image/jpg": "JPEG", "image/webp": "WebP"}
+
+
+class UploadRefused(ValueError):
+    """The file cannot be used; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class CheckedUpload:
+    name: str
+    data: bytes
+    content_type: str
+    # The size as shown upright (EXIF orientation applied): what the mask must match.
+    width: int
+    height: int
+
+
+def check(data: bytes, *, name: str = "", declared_type: str = "") -> CheckedUpload:
+    """Accept a PNG, JPEG or WebP file within the limits, or raise UploadRefused."""
+    label = f"{name}: " if name else ""
+    limit = settings.UPLOAD_MAX_BYTES
+    if len(data) > limit:
+        raise UploadRefused(
+            f"{label}the file is {len(data) / 1e6:.1f} MB; the limit is {limit / 1e6:.0f} MB."
+        )
+    if not data:
+        raise UploadRefused(f"{label}the file is empty.")
+    unsupported = _unsupported_format(data)
+    if unsupported:
+        raise UploadRefused(
+            f"{label}{unsupported} images are not supported; use PNG, JPEG or WebP."
+        )
+    try:
+        content_type, _, _ = media.inspect(data)
+        with PIL.Image.open(io.BytesIO(data)) as image:
+            image.verify()
+    except media.NotAnImage as error:
+        raise UploadRefused(f"{label}{error}") from None
+    except Exception:
+        raise UploadRefused(f"{label}the file is damaged or truncated.") from None
+    declared = _DECLARED.get(declared_type.lower())
+    actual = _DECLARED[content_type]
+    if declared and declared != actual:
+        raise UploadRefused(
+            f"{label}the file says it is {declared} but its content is {actual}; "
+            "save it again in its real format."
+        )
+    width, height = oriented_size(data)
+    return CheckedUpload(name, data, content_type, width, height)
+
+
+def _unsupported_format(data: bytes) -> str | None:
+    """Name formats people try often, so the message says what they sent."""
+    head = data[:512].lstrip()
+    if head.startswith(b"<") and (b"<svg" in data[:4096].lower() or head.startswith(b"<?xml")):
+        return "SVG"
+    if data[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1", b"ftypmsf1", b"ftyphevc"):
+        return "HEIC"
+    if data[4:12] in (b"ftypavif", b"ftypavis"):
+        return "AVIF"
+    return None
+
+
+def _orientation(image: PIL.Image.Image) -> int:
+    try:
+        return int(image.getexif().get(_ORIENTATION_TAG) or 1)
+    except Exception:  # a damaged EXIF block only loses the orientation
+        return 1
+
+
+def oriented_size(data: bytes) -> tuple[int, int]:
+    with PIL.Image.open(io.BytesIO(data)) as image:
+        width, height = image.size
+        if _orientation(image) in _SWAPPED:
+            return height, width
+        return width, height
+
+
+def for_api(data: bytes, content_type: str) -> tuple[bytes, str]:
+    """The bytes to send to the API for a stored original: the original itself, or, when it
+    carries an EXIF rotation, an upright lossless PNG copy (the original stays untouched)."""
+    with PIL.Image.open(io.BytesIO(data)) as image:
+        if _orientation(image) == 1:
+            return data, content_type
+        upright = PIL.ImageOps.exif_transpose(image)
+        out = io.BytesIO()
+        upright.save(out, "PNG", compress_level=3)
+        return out.getvalue(), "image/png"
+
+
+def store_upload(*, owner, upload: CheckedUpload, visibility: str | None = None) -> Image:
+    """An upload as a gallery Image (source UPLOAD): original bytes exact, thumbnails, and its
+    Content Credentials read; shared or private as asked, else as the owner's default. The
+    same file uploaded twice by one person is one Image."""
+    sha256 = hashlib.sha256(upload.data).hexdigest()
+    existing = _existing(owner, sha256)
+    if existing is not None:
+        return existing
+    stored = media.store(upload.data)
+    reading = provenance.read(upload.data, mime=stored.content_type)
+    image = Image(
+        owner=owner,
+        source=Image.Source.UPLOAD,
+        file=stored.name,
+        sha256=stored.sha256,
+        content_type=stored.content_type,
+        byte_size=stored.byte_size,
+        width=stored.width,
+        height=stored.height,
+        thumbnail=stored.thumbnail,
+        thumbnail_small=stored.thumbnail_small,
+        thumbnail_width=stored.thumbnail_width,
+        thumbnail_height=stored.thumbnail_height,
+        prompt="",
+        visibility=visibility or Profile.of(owner).default_visibility,
+        provenance_state=reading.state,
+        ai_generated=reading.ai_generated,
+        provenance=reading.summary,
+        manifest_json=reading.manifest_json or "",
+    )
+    image.save()
+    return image
+
+
+def _existing(owner, sha256: str) -> Image | None:
+    return Image.objects.filter(owner=owner, sha256=sha256, source=Image.Source.UPLOAD).first()

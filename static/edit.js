@@ -1,0 +1,331 @@
+// The edit page: input images (upload by picker, drop or paste; pick from the gallery;
+// reorder; remove), a mask painter over the first image, and submission without a reload so
+// that an error never loses the images or the painted mask.
+(() => {
+  const form = document.getElementById("edit-form");
+  if (!form) return;
+
+  const list = document.getElementById("edit-inputs");
+  const fileInput = document.getElementById("id_uploads");
+  const dropzone = document.getElementById("dropzone");
+  const status = document.getElementById("upload-status");
+  const errors = document.getElementById("edit-errors");
+  const maxInputs = Number(form.dataset.maxInputs || 16);
+  const csrf = () => form.querySelector("[name=csrfmiddlewaretoken]").value;
+  let pendingUploads = 0;
+
+  // --- Inputs ---------------------------------------------------------------------------
+
+  function decorate(item) {
+    if (item.querySelector(".input-controls")) return;
+    const controls = document.createElement("div");
+    controls.className = "input-controls";
+    for (const [action, text, label] of [
+      ["up", "←", "Move earlier"],
+      ["down", "→", "Move later"],
+      ["remove", "✕", "Remove"],
+    ]) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.dataset.action = action;
+      button.textContent = text;
+      button.title = label;
+      button.setAttribute("aria-label", `${label}: image ${item.dataset.id}`);
+      controls.append(button);
+    }
+    item.append(controls);
+    item.draggable = true;
+  }
+
+  function addInput({ id, original, thumbnail }) {
+    if (list.children.length >= maxInputs) {
+      showError(`At most ${maxInputs} images: remove one first.`);
+      return;
+    }
+    const item = document.createElement("li");
+    item.className = "edit-input";
+    item.dataset.id = id;
+    item.dataset.original = original;
+    const img = document.createElement("img");
+    img.src = thumbnail;
+    img.alt = `Image ${id}`;
+    const hidden = document.createElement("input");
+    hidden.type = "hidden";
+    hidden.name = "image_ids";
+    hidden.value = id;
+    item.append(img, hidden);
+    decorate(item);
+    list.append(item);
+    inputsChanged();
+  }
+
+  list.addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-action]");
+    if (!button) return;
+    const item = button.closest("li");
+    if (button.dataset.action === "remove") item.remove();
+    if (button.dataset.action === "up" && item.previousElementSibling) {
+      list.insertBefore(item, item.previousElementSibling);
+    }
+    if (button.dataset.action === "down" && item.nextElementSibling) {
+      list.insertBefore(item.nextElementSibling, item);
+    }
+    inputsChanged();
+  });
+
+  let dragged = null;
+  list.addEventListener("dragstart", (event) => {
+    dragged = event.target.closest("li");
+    event.dataTransfer.effectAllowed = "move";
+  });
+  list.addEventListener("dragover", (event) => {
+    if (!dragged) return;
+    event.preventDefault();
+    const over = event.target.closest("li");
+    if (over && over !== dragged) {
+      const after = event.clientX > over.getBoundingClientRect().left + over.offsetWidth / 2;
+      list.insertBefore(dragged, after ? over.nextElementSibling : over);
+    }
+  });
+  list.addEventListener("dragend", () => {
+    dragged = null;
+    inputsChanged();
+  });
+
+  async function upload(file) {
+    const body = new FormData();
+    body.append("file", file);
+    body.append("csrfmiddlewaretoken", csrf());
+    pendingUploads += 1;
+    status.textContent = `Uploading ${file.name || "image"}…`;
+    try {
+      const response = await fetch(form.dataset.uploadUrl, { method: "POST", body });
+      const data = await response.json().catch(() => ({ error: `The upload failed (HTTP ${response.status}).` }));
+      if (!response.ok) throw new Error(data.error || `The upload failed (HTTP ${response.status}).`);
+      addInput(data);
+      status.textContent = `Added ${data.name || "image"}.`;
+    } catch (error) {
+      status.textContent = "";
+      showError(error.message);
+    } finally {
+      pendingUploads -= 1;
+    }
+  }
+
+  // One at a time, so the images land in the order they were chosen.
+  async function uploadAll(files) {
+    for (const file of files) await upload(file);
+  }
+
+  fileInput.addEventListener("change", () => {
+    uploadAll([...fileInput.files]);
+    fileInput.value = ""; // uploaded already: the submission sends ids, not files
+  });
+  for (const type of ["dragenter", "dragover"]) {
+    dropzone.addEventListener(type, (event) => {
+      if (dragged) return;
+      event.preventDefault();
+      dropzone.classList.add("over");
+    });
+  }
+  dropzone.addEventListener("dragleave", () => dropzone.classList.remove("over"));
+  dropzone.addEventListener("drop", (event) => {
+    event.preventDefault();
+    dropzone.classList.remove("over");
+    uploadAll([...event.dataTransfer.files]);
+  });
+  document.addEventListener("paste", (event) => {
+    const files = [...(event.clipboardData?.files || [])].filter((f) => f.type.startsWith("image/"));
+    if (files.length) {
+      event.preventDefault();
+      uploadAll(files);
+    }
+  });
+  form.addEventListener("click", (event) => {
+    const pick = event.target.closest("button.pick");
+    if (pick) addInput(pick.dataset);
+  });
+
+  // --- Mask painter ---------------------------------------------------------------------
+
+  const stage = document.getElementById("mask-stage");
+  const tools = document.getElementById("mask-tools");
+  const empty = document.getElementById("mask-empty");
+  const base = document.getElementById("mask-base");
+  const canvas = document.getElementById("mask-canvas");
+  const ctx = canvas.getContext("2d", { willReadFrequently: true });
+  const brush = document.getElementById("brush-size");
+  const undoStack = [];
+  const PAINT = "rgb(255, 40, 90)";
+  let firstId = null;
+  let painting = false;
+  let last = null;
+
+  function inputsChanged() {
+    for (const item of list.children) decorate(item);
+    const first = list.firstElementChild;
+    const id = first ? first.dataset.id : null;
+    if (id === firstId) return;
+    firstId = id;
+    undoStack.length = 0;
+    stage.hidden = tools.hidden = !first;
+    empty.hidden = Boolean(first);
+    if (first) {
+      base.src = first.dataset.original;
+    }
+  }
+
+  base.addEventListener("load", () => {
+    // The canvas has the image's own pixel size; CSS scales both together.
+    canvas.width = base.naturalWidth;
+    canvas.height = base.naturalHeight;
+    ctx.clearRect(0, 0, canvas.width, canvas.height);
+  });
+
+  function snapshot() {
+    undoStack.push(ctx.getImageData(0, 0, canvas.width, canvas.height));
+    if (undoStack.length > 12) undoStack.shift();
+  }
+
+  function point(event) {
+    const box = canvas.getBoundingClientRect();
+    return {
+      x: ((event.clientX - box.left) * canvas.width) / box.width,
+      y: ((event.clientY - box.top) * canvas.height) / box.height,
+      scale: canvas.width / box.width,
+    };
+  }
+
+  function stroke(from, to) {
+    const erase = form.querySelector("input[name=tool]:checked").value === "eraser";
+    ctx.globalCompositeOperation = erase ? "destination-out" : "source-over";
+    ctx.strokeStyle = ctx.fillStyle = PAINT;
+    ctx.lineCap = ctx.lineJoin = "round";
+    ctx.lineWidth = Number(brush.value) * to.scale;
+    ctx.beginPath();
+    ctx.moveTo(from.x, from.y);
+    ctx.lineTo(to.x + 0.01, to.y);
+    ctx.stroke();
+    ctx.globalCompositeOperation = "source-over";
+  }
+
+  canvas.addEventListener("pointerdown", (event) => {
+    event.preventDefault();
+    canvas.setPointerCapture(event.pointerId);
+    snapshot();
+    painting = true;
+    last = point(event);
+    stroke(last, last);
+  });
+  canvas.addEventListener("pointermove", (event) => {
+    if (!painting) return;
+    const here = point(event);
+    stroke(last, here);
+    last = here;
+  });
+  for (const type of ["pointerup", "pointercancel"]) {
+    canvas.addEventListener(type, () => {
+      painting = false;
+    });
+  }
+
+  document.getElementById("mask-undo").addEventListener("click", () => {
+    const previous = undoStack.pop();
+    if (previous) ctx.putImageData(previous, 0, 0);
+  });
+  document.getElementById("mask-clear").addEventListener("click", () => {
+    snapshot();
+    ctx.clearRect(0, 0, canvas.width, canvas.height);
+  });
+  document.getElementById("mask-invert").addEventListener("click", () => {
+    snapshot();
+    const pixels = ctx.getImageData(0, 0, canvas.width, canvas.height);
+    const d = pixels.data;
+    for (let i = 0; i < d.length; i += 4) {
+      const painted = d[i + 3] >= 128;
+      d[i] = 255;
+      d[i + 1] = 40;
+      d[i + 2] = 90;
+      d[i + 3] = painted ? 0 : 255;
+    }
+    ctx.putImageData(pixels, 0, 0);
+  });
+
+  // The API's mask: the first image's size, opaque where it must stay, transparent
+  // (alpha 0) where painted. Null when nothing is painted.
+  function exportMask() {
+    if (!firstId || !canvas.width) return Promise.resolve(null);
+    const painted = ctx.getImageData(0, 0, canvas.width, canvas.height);
+    const out = new ImageData(canvas.width, canvas.height);
+    let any = false;
+    for (let i = 3; i < painted.data.length; i += 4) {
+      const editable = painted.data[i] >= 128;
+      any ||= editable;
+      out.data[i] = editable ? 0 : 255;
+    }
+    if (!any) return Promise.resolve(null);
+    const exported = document.createElement("canvas");
+    exported.width = canvas.width;
+    exported.height = canvas.height;
+    exported.getContext("2d").putImageData(out, 0, 0);
+    return new Promise((resolve) => exported.toBlob(resolve, "image/png"));
+  }
+
+  // --- Submit ---------------------------------------------------------------------------
+
+  function showError(message) {
+    errors.replaceChildren();
+    const box = document.createElement("div");
+    box.className = "errors";
+    box.setAttribute("role", "alert");
+    const ul = document.createElement("ul");
+    const li = document.createElement("li");
+    li.textContent = message;
+    ul.append(li);
+    box.append(ul);
+    errors.append(box);
+  }
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (pendingUploads) {
+      showError("Wait a moment: images are still uploading.");
+      return;
+    }
+    const submit = form.querySelector("button[type=submit]");
+    const body = new FormData(form);
+    body.delete("uploads");
+    const maskFile = document.getElementById("id_mask").files[0];
+    if (!maskFile) {
+      body.delete("mask");
+      const mask = await exportMask();
+      if (mask) body.append("mask", mask, "mask.png");
+    }
+    submit.disabled = true;
+    try {
+      const response = await fetch(form.action, {
+        method: "POST",
+        body,
+        headers: { "HX-Request": "true" },
+      });
+      const html = await response.text();
+      if (response.ok) {
+        errors.replaceChildren();
+        document.getElementById("no-jobs")?.remove();
+        const jobs = document.getElementById("jobs");
+        jobs.insertAdjacentHTML("afterbegin", html);
+        if (window.htmx) window.htmx.process(jobs.firstElementChild);
+      } else if (response.status === 400 || response.status === 429) {
+        errors.innerHTML = html;
+      } else {
+        showError(`The studio could not take the edit (HTTP ${response.status}). Your images and mask are kept: try again.`);
+      }
+    } catch {
+      showError("The studio could not be reached. Your images and mask are kept: try again.");
+    } finally {
+      submit.disabled = false;
+    }
+  });
+
+  inputsChanged();
+})();
