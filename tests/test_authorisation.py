@@ -12,6 +12,7 @@ would confirm it exists) and changes nothing; staff may read and change everythi
 response Bob gets is also checked for the text of Alice's private prompt.
 """
 
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from django.core.files.base import ContentFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
+from PIL import Image as PILImage
 
 from gallery import services, verification
 from gallery.models import Image, Invite, Job, Profile, Visibility, WorkerHeartbeat
@@ -103,6 +105,12 @@ def upload(w, v):
     return {"file": ContentFile((FIXTURES / CACA).read_bytes(), name="x.jpg")}
 
 
+def png_upload(w, v):
+    buffer = io.BytesIO()
+    PILImage.new("RGB", (32, 32), (3, 4, 5)).save(buffer, "PNG")
+    return {"file": ContentFile(buffer.getvalue(), name="x.png")}
+
+
 TABLE: dict[str, list[Row]] = {
     # --- gallery ---------------------------------------------------------------------------
     "": [Row("GET", SIGNED_IN, fixed("gallery:gallery", query=f"?q={SECRET}"))],
@@ -120,6 +128,30 @@ TABLE: dict[str, list[Row]] = {
             fixed("gallery:create"),
             data=lambda w, v: GENERATE,
         ),
+    ],
+    # Editing: anyone signed in may edit what they can see (the job is theirs); Alice's
+    # private image is refused to Bob as if it did not exist, and nothing is stored.
+    "edit/": [
+        Row(
+            "GET",
+            SIGNED_IN,
+            lambda w, v: reverse("gallery:edit") + f"?image={w.images[v].pk}",
+            target="image",
+        ),
+        Row(
+            "POST",
+            {"anon": LOGIN, "alice": 302, "bob": split(302, 400), "staff": 302},
+            fixed("gallery:edit"),
+            data=lambda w, v: {**GENERATE, "prompt": "make it blue", "image_ids": w.images[v].pk},
+            target="image",
+        ),
+    ],
+    "edit/upload": [
+        Row("GET", POST_ONLY_GET, fixed("gallery:edit-upload")),
+        Row("POST", SIGNED_IN, fixed("gallery:edit-upload"), data=png_upload),
+    ],
+    "images/<int:pk>/lineage/": [
+        Row("GET", READ, image_url("gallery:image-lineage"), target="image")
     ],
     "create/estimate": [Row("GET", SIGNED_IN, fixed("gallery:estimate", query="?n=1"))],
     "jobs/<int:pk>/": [Row("GET", READ, job_url("gallery:job-detail"), target="job")],
