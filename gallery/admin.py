@@ -1,6 +1,9 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 
-from .models import Attempt, Image, Job, Profile
+from . import services
+from .models import Attempt, Image, Job, Profile, Visibility
 
 
 class AttemptInline(admin.TabularInline):
@@ -20,12 +23,39 @@ class AttemptInline(admin.TabularInline):
 
 @admin.register(Job)
 class JobAdmin(admin.ModelAdmin):
-    list_display = ["id", "owner", "kind", "model", "status", "attempts", "cost_usd", "created_at"]
-    list_filter = ["status", "kind", "model"]
+    list_display = [
+        "id",
+        "owner",
+        "kind",
+        "model",
+        "status",
+        "visibility",
+        "attempts",
+        "cost_usd",
+        "created_at",
+    ]
+    list_filter = ["status", "kind", "visibility", "model"]
     search_fields = ["prompt", "owner__username", "request_id"]
     raw_id_fields = ["owner"]
-    readonly_fields = ["usage", "request_id", "started_at", "finished_at", "lease_expires_at"]
+    # Visibility changes go through the actions, which carry a job's images along.
+    readonly_fields = [
+        "visibility",
+        "usage",
+        "request_id",
+        "started_at",
+        "finished_at",
+        "lease_expires_at",
+    ]
     inlines = [AttemptInline]
+    actions = ["make_private", "make_shared"]
+
+    @admin.action(description="Make private (with their images)")
+    def make_private(self, request, queryset):
+        _set_visibility(self, request, queryset, Visibility.PRIVATE)
+
+    @admin.action(description="Share with everyone (with their images)")
+    def make_shared(self, request, queryset):
+        _set_visibility(self, request, queryset, Visibility.SHARED)
 
 
 @admin.register(Image)
@@ -39,9 +69,10 @@ class ImageAdmin(admin.ModelAdmin):
         "height",
         "provenance_state",
         "ai_generated",
+        "visibility",
         "created_at",
     ]
-    list_filter = ["source", "provenance_state", "ai_generated", "model"]
+    list_filter = ["source", "visibility", "provenance_state", "ai_generated", "model"]
     search_fields = ["prompt", "sha256", "owner__username"]
     raw_id_fields = ["owner", "job"]
     # The file and its fingerprint are facts about stored bytes, never edited by hand.
@@ -57,6 +88,55 @@ class ImageAdmin(admin.ModelAdmin):
         "provenance",
         "manifest_json",
     ]
+    actions = ["make_private", "make_shared"]
+
+    @admin.action(description="Make private")
+    def make_private(self, request, queryset):
+        _set_visibility(self, request, queryset, Visibility.PRIVATE)
+
+    @admin.action(description="Share with everyone")
+    def make_shared(self, request, queryset):
+        _set_visibility(self, request, queryset, Visibility.SHARED)
+
+
+def _set_visibility(model_admin, request, queryset, visibility: str) -> None:
+    for target in queryset:
+        services.set_visibility(target=target, visibility=visibility)
+    model_admin.message_user(request, f"{queryset.count()} made {visibility}.", messages.SUCCESS)
+
+
+class ProfileInline(admin.StackedInline):
+    model = Profile
+    can_delete = False
+    verbose_name_plural = "Studio preferences"
+
+
+User = get_user_model()
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class PersonAdmin(UserAdmin):
+    """Django's user admin, plus deactivation: people who leave keep their images (jobs and
+    images protect their owner from deletion), cannot sign in, and their shared images stay
+    in the gallery."""
+
+    inlines = [ProfileInline]
+    actions = ["deactivate", "reactivate"]
+
+    @admin.action(description="Deactivate (cannot sign in; images are kept)")
+    def deactivate(self, request, queryset):
+        count = services.deactivate_people(queryset.exclude(pk=request.user.pk))
+        self.message_user(
+            request,
+            f"{count} deactivated. Their images stay; their sessions end on their next request.",
+            messages.SUCCESS,
+        )
+
+    @admin.action(description="Reactivate")
+    def reactivate(self, request, queryset):
+        count = queryset.update(is_active=True)
+        self.message_user(request, f"{count} reactivated.", messages.SUCCESS)
 
 
 @admin.register(Profile)

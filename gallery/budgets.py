@@ -68,9 +68,15 @@ def person_limit(user) -> Decimal | None:
 
 def set_person_limit(user, usd: Decimal | None) -> None:
     """Give a person a monthly limit in USD, or none (None)."""
-    profile = Profile.of(user)
-    profile.monthly_budget_usd = usd
-    profile.save(update_fields=["monthly_budget_usd"])
+    # A new profile starts from the site's default visibility, not the model's.
+    Profile.objects.update_or_create(
+        user=user,
+        defaults={"monthly_budget_usd": usd},
+        create_defaults={
+            "monthly_budget_usd": usd,
+            "default_visibility": settings.STUDIO_DEFAULT_VISIBILITY,
+        },
+    )
 
 
 def _usage(jobs) -> tuple[Decimal, Decimal]:

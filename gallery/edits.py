@@ -84,7 +84,7 @@ def create_edit_job(
         params["output_compression"] = output_compression
     if input_fidelity:
         params["input_fidelity"] = input_fidelity
-    visibility = visibility or Profile.of(owner).default_visibility
+    visibility = visibility or Profile.default_visibility_for(owner)
     mask_name = media.store_derived(mask, folder="masks", extension="png") if mask else ""
     estimate = budgets.estimate(model=model, prompt=prompt, params=params)
     with transaction.atomic():

@@ -476,7 +476,7 @@ class Favourite(models.Model):
 
 
 class Profile(models.Model):
-    """One person's studio preferences; created the first time they are needed."""
+    """One person's studio preferences; created the first time they save one."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="studio_profile"
@@ -494,9 +494,8 @@ class Profile(models.Model):
         return f"Profile of {self.user}"
 
     @classmethod
-    def of(cls, user) -> "Profile":
-        """The person's profile, created with the site's default the first time."""
-        profile, _ = cls.objects.get_or_create(
-            user=user, defaults={"default_visibility": settings.STUDIO_DEFAULT_VISIBILITY}
-        )
-        return profile
+    def default_visibility_for(cls, user) -> str:
+        """The person's chosen default, else the site's. Reading never creates a row: a
+        profile is created the first time the person saves a preference."""
+        chosen = cls.objects.filter(user=user).values_list("default_visibility", flat=True)
+        return chosen.first() or settings.STUDIO_DEFAULT_VISIBILITY

@@ -16,8 +16,8 @@ from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import access, limits, media, provenance, verification
-from .models import Image
+from . import access, limits, media, provenance, services, serving, verification
+from .models import Image, Visibility
 
 log = logging.getLogger(__name__)
 
@@ -90,8 +90,11 @@ def verify_add(request):
         )
         return _verify_page(request, {"form": VerifyForm(), "expired": message}, status=400)
     request.session[SESSION_KEY] = [t for t in pending if t != token]
+    visibility = request.POST.get("visibility")
+    if visibility not in Visibility.values:
+        visibility = None  # the person's default
     try:
-        image = verification.add_to_gallery(owner=request.user, data=data)
+        image = verification.add_to_gallery(owner=request.user, data=data, visibility=visibility)
     except media.NotAnImage as error:
         message = f"It could not be added: {error}"
         return _verify_page(request, {"form": VerifyForm(), "expired": message}, status=400)
@@ -100,6 +103,7 @@ def verify_add(request):
 
 def _verify_page(request, context: dict, status: int = 200):
     context["upload_max_bytes"] = settings.UPLOAD_MAX_BYTES
+    context["default_visibility"] = services.default_visibility(request.user)
     return render(request, "gallery/verify.html", context, status=status)
 
 
@@ -143,5 +147,5 @@ def ingredient_thumbnail(request, pk: int, path: str):
     response = HttpResponse(thumbnail, content_type=mime)
     response["X-Content-Type-Options"] = "nosniff"
     # The original is content-addressed and never rewritten, so neither is this.
-    response["Cache-Control"] = "private, max-age=31536000, immutable"
+    response["Cache-Control"] = serving.PRIVATE_CACHE if image.is_private else serving.SHARED_CACHE
     return response

@@ -115,11 +115,27 @@ def retry_job(job: Job, *, by) -> Job:
 
 def default_visibility(user) -> str:
     """The visibility a person's new jobs and uploads get unless they choose otherwise."""
-    return Profile.of(user).default_visibility
+    return Profile.default_visibility_for(user)
 
 
 def set_default_visibility(*, user, visibility: str) -> None:
     Profile.objects.update_or_create(user=user, defaults={"default_visibility": visibility})
+
+
+def deactivate_people(people) -> int:
+    """Stop people from signing in without losing anything they made: their jobs and images
+    stay (shared ones stay visible), and Django refuses inactive accounts at sign-in and on
+    every request of a session they already had. Their queued jobs are canceled so the API
+    key spends nothing more on their behalf (a running one finishes)."""
+    with transaction.atomic():
+        ids = list(people.filter(is_active=True).values_list("pk", flat=True))
+        people.model.objects.filter(pk__in=ids).update(is_active=False)
+        Job.objects.filter(owner_id__in=ids, status=Job.Status.QUEUED).update(
+            status=Job.Status.CANCELED,
+            finished_at=timezone.now(),
+            error="Canceled: the owner's account was deactivated.",
+        )
+    return len(ids)
 
 
 def set_visibility(*, target: Job | Image, visibility: str) -> None:

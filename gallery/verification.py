@@ -164,7 +164,7 @@ def add_to_gallery(*, owner, data: bytes, visibility: str | None = None) -> Imag
         ai_generated=reading.ai_generated,
         provenance=reading.summary,
         manifest_json=reading.manifest_json or "",
-        visibility=visibility or Profile.of(owner).default_visibility,
+        visibility=visibility or Profile.default_visibility_for(owner),
     )
 
 

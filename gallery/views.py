@@ -3,12 +3,12 @@ import logging
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import access, budgets, health, limits, media, services, tasks
+from . import access, budgets, health, limits, media, services, serving, tasks
 from .forms import GenerateForm
 from .models import Image, Job, Visibility
 
@@ -118,15 +118,21 @@ def image_original(request, pk: int):
     """The original bytes exactly as stored (they carry the C2PA manifest), checked against
     the sha256 recorded at storage so a damaged or swapped file is never passed off as it."""
     image = access.image_for_viewer(request.user, pk)
-    actual = _sha256_of(image.file.name)
-    if actual is not None and actual != image.sha256:
-        log.error("image %s: stored original has sha256 %s, recorded %s", pk, actual, image.sha256)
-        context = {"image": image, "actual": actual}
-        return render(request, "gallery/original_mismatch.html", context, status=409)
-    return _serve(
+    if not serving.client_has(request, image.sha256):
+        actual = _sha256_of(image.file.name)
+        if actual is not None and actual != image.sha256:
+            log.error(
+                "image %s: stored original has sha256 %s, recorded %s", pk, actual, image.sha256
+            )
+            context = {"image": image, "actual": actual}
+            return render(request, "gallery/original_mismatch.html", context, status=409)
+    return serving.file_response(
+        request,
         image.file.name,
-        image.content_type,
-        f"studio-{image.pk}.{image.extension}",
+        content_type=image.content_type,
+        filename=f"studio-{image.pk}.{image.extension}",
+        etag=image.sha256,
+        private=image.is_private,
         attachment="download" in request.GET,
     )
 
@@ -141,11 +147,18 @@ def image_thumbnail(request, pk: int, width: int):
         name = image.thumbnail_small.name
     else:
         raise Http404("No thumbnail of that width.")
-    return _serve(name, "image/webp", f"studio-{image.pk}-{width}.webp")
+    return serving.file_response(
+        request,
+        name,
+        content_type="image/webp",
+        filename=f"studio-{image.pk}-{width}.webp",
+        etag=f"{image.sha256}-{width}",
+        private=image.is_private,
+    )
 
 
 def _sha256_of(name: str) -> str | None:
-    """The sha256 of a stored file, or None when it is missing (_serve answers 404 then)."""
+    """The sha256 of a stored file, or None when it is missing (serving answers 404 then)."""
     try:
         handle = media.open_file(name)
     except FileNotFoundError:
@@ -155,19 +168,6 @@ def _sha256_of(name: str) -> str | None:
         for chunk in handle.chunks():  # Django's File API works for every storage backend
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def _serve(name: str, content_type: str, filename: str, attachment: bool = False) -> FileResponse:
-    try:
-        handle = media.open_file(name)
-    except FileNotFoundError:
-        raise Http404("The file is missing from storage.") from None
-    response = FileResponse(
-        handle, content_type=content_type, as_attachment=attachment, filename=filename
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, max-age=31536000, immutable"
-    return response
 
 
 @login_required

@@ -257,6 +257,18 @@ C2PA_SIGN_ALG = env("C2PA_SIGN_ALG") or "es256"
 C2PA_TSA_URL = env("C2PA_TSA_URL") or None
 C2PA_DEV_DIR = VAR_DIR / "c2pa-dev"
 
+# --- Serving media ---------------------------------------------------------------------------
+# Media is only ever sent by a view that checked who may see it. "off": Django streams it;
+# "x-accel-redirect" (nginx) or "x-sendfile" (Apache, lighttpd): the view answers with a
+# header and the front server sends the file. The prefix is nginx's `internal` location for
+# the media folder, or for x-sendfile the media folder's path as the front server sees it.
+STUDIO_MEDIA_ACCEL = env("STUDIO_MEDIA_ACCEL") or "off"
+if STUDIO_MEDIA_ACCEL not in ("off", "x-accel-redirect", "x-sendfile"):
+    raise ValueError("STUDIO_MEDIA_ACCEL must be off, x-accel-redirect or x-sendfile")
+STUDIO_MEDIA_ACCEL_PREFIX = env("STUDIO_MEDIA_ACCEL_PREFIX") or (
+    "/protected-media/" if STUDIO_MEDIA_ACCEL != "x-sendfile" else str(MEDIA_ROOT)
+)
+
 # --- Uploads --------------------------------------------------------------------------------
 UPLOAD_MAX_BYTES = env_int("STUDIO_UPLOAD_MAX_BYTES", 50 * 1024 * 1024)
 UPLOAD_MAX_PIXELS = env_int("STUDIO_UPLOAD_MAX_PIXELS", 40_000_000)

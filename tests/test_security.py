@@ -103,10 +103,25 @@ def test_the_api_key_appears_in_no_page_log_or_database_row(tmp_path):
             image_url,
             "/healthz",
             f"{image_url}?q={canary[:12]}",
+            f"{image_url}manifest.json",
+            "/accounts/settings/",
+            "/verify/",
         ]:
             pages.append(browser.client.get(path).text)
         # A failing call too: its error message must not carry the key either.
         stack.manage("generate", "refused [fault:401]", "--wait", check=False)
+        # The admin shows every job with its attempts' errors: look there as staff.
+        stack.manage(
+            "shell",
+            "-c",
+            "from django.contrib.auth.models import User; "
+            "User.objects.filter(username='keeper').update(is_staff=True, is_superuser=True)",
+        )
+        jobs = browser.client.get("/admin/gallery/job/").text
+        pages.append(jobs)
+        for job_id in set(re.findall(r"/admin/gallery/job/(\d+)/change/", jobs)):
+            pages.append(browser.client.get(f"/admin/gallery/job/{job_id}/change/").text)
+        assert "refused [fault:401]" in "\n".join(pages)  # the failed job's page was seen
         dump = stack.manage("dumpdata", "--all").stdout
     finally:
         stack.stop()

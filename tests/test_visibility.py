@@ -70,7 +70,7 @@ def test_new_jobs_follow_the_persons_preference_then_the_site_default(alice, set
     assert services.create_job(owner=alice, prompt="p", model="gpt-image-1").visibility == "shared"
     chosen = services.create_job(owner=alice, prompt="p", model="gpt-image-1", visibility="private")
     assert chosen.visibility == "private"
-    assert Profile.objects.filter(user=alice).count() == 1
+    assert Profile.objects.filter(user=alice).count() == 1  # made when she chose, not before
 
 
 def test_images_take_the_jobs_visibility_even_when_changed_while_running(alice, standin):
@@ -178,11 +178,11 @@ def test_settings_page_sets_the_default_the_create_form_starts_with(client, alic
     assert 'value="shared" id="id_default_visibility_0" required checked' in page
     response = client.post(reverse("account-settings"), {"default_visibility": "private"})
     assert response.status_code == 200 and "Saved." in response.content.decode()
-    assert Profile.of(alice).default_visibility == "private"
+    assert Profile.default_visibility_for(alice) == "private"
     form = client.get(reverse("gallery:create")).content.decode()
     assert '<option value="private" selected>' in form
     bad = client.post(reverse("account-settings"), {"default_visibility": "everyone"})
-    assert bad.status_code == 400 and Profile.of(alice).default_visibility == "private"
+    assert bad.status_code == 400 and Profile.default_visibility_for(alice) == "private"
 
 
 def test_create_form_visibility_choice_is_stored(client, alice, django_capture_on_commit_callbacks):
@@ -192,3 +192,17 @@ def test_create_form_visibility_choice_is_stored(client, alice, django_capture_o
     with django_capture_on_commit_callbacks():
         client.post(reverse("gallery:create"), {**GOOD, "visibility": "private"})
     assert Job.objects.get().visibility == "private"
+
+
+def test_verify_add_to_gallery_offers_the_visibility_defaulting_to_the_preference(client, alice):
+    services.set_default_visibility(user=alice, visibility=Visibility.PRIVATE)
+    client.force_login(alice)
+    page = client.post(reverse("gallery:verify"), {"file": io.BytesIO(png())}).content.decode()
+    assert '<option value="private" selected>' in page
+    token = page.split('name="token" value="')[1].split('"')[0]
+    client.post(reverse("gallery:verify-add"), {"token": token, "visibility": "shared"})
+    assert Image.objects.get().visibility == "shared"
+    page = client.post(reverse("gallery:verify"), {"file": io.BytesIO(png((1, 2, 3)))})
+    token = page.content.decode().split('name="token" value="')[1].split('"')[0]
+    client.post(reverse("gallery:verify-add"), {"token": token})
+    assert Image.objects.latest("id").visibility == "private"
