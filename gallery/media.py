@@ -41,6 +41,21 @@ class StoredImage:
     thumbnail_width: int
     thumbnail_height: int
 
+    def image_fields(self) -> dict:
+        """The Image model's file fields for these stored bytes and their thumbnails."""
+        return {
+            "file": self.name,
+            "sha256": self.sha256,
+            "content_type": self.content_type,
+            "byte_size": self.byte_size,
+            "width": self.width,
+            "height": self.height,
+            "thumbnail": self.thumbnail,
+            "thumbnail_small": self.thumbnail_small,
+            "thumbnail_width": self.thumbnail_width,
+            "thumbnail_height": self.thumbnail_height,
+        }
+
 
 class AtomicFileSystemStorage(FileSystemStorage):
     """Local storage that writes each file under a temporary name and renames it into

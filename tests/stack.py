@@ -3,13 +3,16 @@ image API, a Celery worker and the web server (gunicorn), on free ports, with th
 var/ folder and, optionally, PostgreSQL and Redis."""
 
 import os
+import secrets
 import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -189,3 +192,30 @@ class Browser:
         )
         response.raise_for_status()
         assert "Sign out" in response.text, response.text[:2000]
+
+
+@contextmanager
+def running_stack(kind: str, folder: Path, **options):
+    """A started Stack on the embedded default (kind "embedded") or on a fresh PostgreSQL
+    database and a Redis database of its own (kind "postgresql+redis"; skips the test with
+    a clear message where either is not running). Dropped and stopped afterwards."""
+    from .conftest import postgres_url, redis_url
+
+    database = None
+    if kind == "postgresql+redis":
+        pg, rd = postgres_url(), redis_url()
+        if not (pg and rd):
+            pytest.skip("PostgreSQL (127.0.0.1:5432) or Redis (127.0.0.1:6379) is not running")
+        database = f"studio_it_{secrets.token_hex(4)}"
+        subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", database], check=True)
+        options |= {
+            "database_url": f"{pg}{database}",
+            "broker_url": f"{rd}{secrets.randbelow(15) + 1}",
+        }
+    stack = Stack(folder, **options)
+    try:
+        yield stack.start()
+    finally:
+        stack.stop()
+        if database:
+            subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--force", database])

@@ -4,9 +4,9 @@ import re
 import secrets
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from .browser import launch, screenshot_on_failure
+from .browser import browser_page
 from .stack import Stack
 
 pytestmark = pytest.mark.browser
@@ -23,13 +23,8 @@ def stack(tmp_path_factory):
 
 @pytest.fixture
 def page(stack, request):
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        context = browser.new_context(base_url=stack.url, viewport={"width": 1280, "height": 900})
-        page = context.new_page()
+    with browser_page(stack.url, request) as page:
         yield page
-        screenshot_on_failure(page, request)
-        browser.close()
 
 
 def sign_up(page, username: str) -> None:

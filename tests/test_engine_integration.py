@@ -7,14 +7,12 @@ import json
 import os
 import secrets
 import signal
-import subprocess
 import time
 
 import httpx
 import pytest
 
-from .conftest import postgres_url, redis_url
-from .stack import Browser, Stack
+from .stack import Browser, running_stack
 from .test_integration import generate, wait_for_job
 
 pytestmark = pytest.mark.integration
@@ -22,30 +20,14 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module", params=["embedded", "postgresql+redis"])
 def stack(request, tmp_path_factory):
-    database_url = broker_url = ""
-    database = None
-    if request.param == "postgresql+redis":
-        pg, rd = postgres_url(), redis_url()
-        if not (pg and rd):
-            pytest.skip("PostgreSQL (127.0.0.1:5432) or Redis (127.0.0.1:6379) is not running")
-        database = f"studio_engine_it_{secrets.token_hex(4)}"
-        subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", database], check=True)
-        database_url = f"{pg}{database}"
-        broker_url = f"{rd}{secrets.choice(range(1, 16))}"
-    running = Stack(
+    with running_stack(
+        request.param,
         tmp_path_factory.mktemp(request.param),
-        database_url=database_url,
-        broker_url=broker_url,
         standin_latency=4.0,
         # A short lease and doorbell so the test waits seconds, not minutes.
         extra_env={"STUDIO_JOB_LEASE_SECONDS": "3", "STUDIO_DOORBELL_SECONDS": "1"},
-    )
-    try:
-        yield running.start()
-    finally:
-        running.stop()
-        if database:
-            subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--force", database])
+    ) as stack:
+        yield stack
 
 
 def api_calls(stack, word: str) -> int:

@@ -5,40 +5,24 @@ once on PostgreSQL + Redis."""
 import hashlib
 import re
 import secrets
-import subprocess
 import time
 
 import httpx
 import PIL.Image
 import pytest
 
-from .conftest import postgres_url, redis_url
-from .stack import Browser, Stack
+from .stack import Browser, running_stack
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module", params=["embedded", "postgresql+redis"])
 def stack(request, tmp_path_factory):
-    database_url = broker_url = ""
-    database = None
-    if request.param == "postgresql+redis":
-        pg, rd = postgres_url(), redis_url()
-        if not (pg and rd):
-            pytest.skip("PostgreSQL (127.0.0.1:5432) or Redis (127.0.0.1:6379) is not running")
-        database = f"studio_it_{secrets.token_hex(4)}"
-        subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", database], check=True)
-        database_url = f"{pg}{database}"
-        broker_url = f"{rd}{secrets.choice(range(1, 16))}"
-    running = Stack(
-        tmp_path_factory.mktemp(request.param), database_url=database_url, broker_url=broker_url
-    )
-    try:
-        yield running.start()
-    finally:
-        running.stop()
-        if database:
-            subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--force", database])
+    with running_stack(
+        request.param,
+        tmp_path_factory.mktemp(request.param),
+    ) as stack:
+        yield stack
 
 
 def wait_for_job(browser: Browser, job_url: str, timeout: float = 60) -> str:
