@@ -446,3 +446,27 @@ def test_missing_objects_are_404_for_everyone_signed_in(world):
         ):
             assert client.get(reverse(name, args=args)).status_code == 404
         assert client.post(reverse("gallery:image-visibility", args=[missing])).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/images/{}/"),
+        ("GET", "/images/{}/original"),
+        ("GET", "/images/{}/thumbnail/512.webp"),
+        ("GET", "/images/{}/manifest.json"),
+        ("GET", "/images/{}/ingredients/0/thumbnail"),
+        ("GET", "/images/{}/lineage/"),
+        ("GET", "/jobs/{}/"),
+        ("GET", "/jobs/{}/preview"),
+        ("POST", "/images/{}/star"),
+        ("POST", "/images/{}/visibility"),
+        ("POST", "/jobs/{}/visibility"),
+        ("POST", "/jobs/{}/cancel"),
+        ("POST", "/jobs/{}/retry"),
+    ],
+)
+def test_ids_beyond_a_database_integer_are_404_not_500(alice_client, method, path):
+    url = path.format(10**20)  # <int:pk> accepts it; SQLite and PostgreSQL cannot store it
+    response = alice_client.get(url) if method == "GET" else alice_client.post(url)
+    assert response.status_code == 404
