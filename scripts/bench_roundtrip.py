@@ -30,6 +30,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--latency", type=float, default=0.0)
+    parser.add_argument(
+        "--previews", type=int, default=None, help="streamed previews per image (form default: 2)"
+    )
     args = parser.parse_args()
     stack = Stack(Path(tempfile.mkdtemp(prefix="bench-roundtrip-")), standin_latency=args.latency)
     stack.start()
@@ -49,6 +52,8 @@ def main() -> None:
                 word = f"bench{secrets.token_hex(4)}"
                 page.get_by_label("Prompt").fill(f"round trip {word}")
                 page.get_by_label("Quality").select_option("low")
+                if args.previews is not None:
+                    page.get_by_label("Previews").fill(str(args.previews))
                 started = time.perf_counter()
                 page.get_by_role("button", name="Generate").click()
                 while True:
