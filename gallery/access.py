@@ -56,10 +56,21 @@ def _owned(queryset, user):
     return queryset if user.is_staff else queryset.filter(owner=user)
 
 
+def parse_id(value) -> int | None:
+    """A database id from text, or None: ASCII digits that fit a 64-bit integer."""
+    value = str(value).strip()
+    if not (value.isascii() and value.isdigit()) or len(value) > 18:
+        return None
+    return int(value)
+
+
 def _get(allowed: QuerySet, pk):
     # A view may pass a queryset with select_related/prefetch_related/only; the rule is
-    # applied on top of it.
+    # applied on top of it. Anything that is not a database id is simply not found.
+    pk = parse_id(pk)
     try:
+        if pk is None:
+            raise allowed.model.DoesNotExist
         return allowed.get(pk=pk)
-    except (allowed.model.DoesNotExist, ValueError, TypeError):
+    except allowed.model.DoesNotExist:
         raise Http404(f"No such {allowed.model._meta.verbose_name}.") from None

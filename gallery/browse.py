@@ -18,7 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from . import search
-from .access import visible_images
+from .access import parse_id, visible_images
 from .models import Board, Image
 
 PAGE_SIZE = 48
@@ -50,14 +50,6 @@ class _Clean:
     def get(self, name: str, default: str = "") -> str:
         value = self.data.get(name, default)
         return "".join(ch for ch in str(value) if ch.isprintable() or ch == " ")
-
-
-def parse_id(value) -> int | None:
-    """A database id from text, or None: ASCII digits that fit a 64-bit integer."""
-    value = str(value).strip()
-    if not (value.isascii() and value.isdigit()) or len(value) > 18:
-        return None
-    return int(value)
 
 
 @dataclass

@@ -1,7 +1,7 @@
 from django import forms
 from django.conf import settings
 
-from . import uploads
+from . import access, uploads
 from .forms import GenerateForm
 
 FIDELITIES = [("", "Model default"), ("low", "Low"), ("high", "High")]
@@ -33,7 +33,7 @@ class EditForm(GenerateForm):
         data = super().clean()
         images: list = []
         ids = self.data.getlist("image_ids") if self.is_bound else []
-        wanted = [int(value) for value in ids if is_id(value)]
+        wanted = [pk for pk in map(access.parse_id, ids) if pk is not None]
         if len(wanted) != len(ids):
             self.add_error(None, "An image reference was not understood; add the image again.")
         found = {i.pk: i for i in self.visible_images.filter(pk__in=wanted)} if wanted else {}
@@ -70,8 +70,3 @@ class EditForm(GenerateForm):
                 data["mask"] = mask.read()
         data["input_fidelity"] = data.get("input_fidelity") or None
         return data
-
-
-def is_id(value: str) -> bool:
-    # Not str.isdigit(): it accepts "²", which int() refuses.
-    return value.isascii() and value.isdecimal() and len(value) < 19

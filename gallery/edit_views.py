@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import access, budgets, edits, limits, lineage, registry, services, tasks, uploads
-from .edit_forms import EditForm, is_id
+from .edit_forms import EditForm
 from .models import Image, Job
 
 PICKER_SIZE = 24
@@ -58,7 +58,8 @@ def edit(request):
 
 
 def _page(request, form, visible) -> dict:
-    wanted = [int(v) for v in request.GET.getlist("image") if is_id(v)][:16]
+    ids = map(access.parse_id, request.GET.getlist("image"))
+    wanted = [pk for pk in ids if pk is not None][:16]
     found = {i.pk: i for i in visible.filter(pk__in=wanted)}
     return {
         "form": form,

@@ -27,14 +27,6 @@ def _tile_links() -> dict[str, str]:
     }
 
 
-def _image_for_viewer(user, pk):
-    """404 unless the person may see the image."""
-    pk = browse.parse_id(pk)
-    if pk is None:
-        raise Http404("No such image.")
-    return access.image_for_viewer(user, pk)
-
-
 @login_required
 @require_GET
 def gallery(request):
@@ -76,7 +68,7 @@ def gallery(request):
 @login_required
 @require_POST
 def star(request, pk: int):
-    image = _image_for_viewer(request.user, pk)
+    image = access.image_for_viewer(request.user, pk)
     image.is_starred = boards.toggle_favourite(user=request.user, image=image)
     image.links = {name: link.format(pk=image.pk) for name, link in _tile_links().items()}
     if request.htmx:
@@ -124,12 +116,12 @@ def board_remove(request):
 
 
 def _board_and_image(request):
-    board_id = browse.parse_id(request.POST.get("board", ""))
+    board_id = access.parse_id(request.POST.get("board", ""))
     image_id = request.POST.get("image", "")
     if board_id is None:
         raise Http404("Choose a board.")
     board = get_object_or_404(Board, pk=board_id, owner=request.user)
-    return board, _image_for_viewer(request.user, image_id)
+    return board, access.image_for_viewer(request.user, image_id)
 
 
 def _back(request) -> str:
