@@ -259,17 +259,19 @@ class Image(models.Model):
     objects = ImageQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-created_at", "-id"]
-        # Newest first everywhere; the composites serve the filters that narrow a lot (one
-        # person, one model) without a sort. Full-text indexes live in migration 0005
-        # (FTS5 or tsvector, per database).
+        # Newest first everywhere: ids are handed out in the order images are stored, and the
+        # primary key is the one index every database walks backwards for free. The
+        # composites serve the filters that narrow a lot (one person, one model) without a
+        # sort; created_at serves date ranges. Full-text indexes live in migrations 0005 and
+        # 0008 (FTS5 or tsvector, per database).
+        ordering = ["-id"]
         indexes = [
             models.Index(fields=["-created_at", "-id"], name="image_newest"),
             # The gallery for a non-staff person: shared images newest first (their own come
-            # through the owner foreign key's index).
-            models.Index(fields=["visibility", "-created_at", "-id"], name="image_visible_newest"),
-            models.Index(fields=["owner", "-created_at", "-id"], name="image_owner_newest"),
-            models.Index(fields=["model", "-created_at", "-id"], name="image_model_newest"),
+            # through image_owner_id).
+            models.Index(fields=["visibility", "-id"], name="image_visible_id"),
+            models.Index(fields=["owner", "-id"], name="image_owner_id"),
+            models.Index(fields=["model", "-id"], name="image_model_id"),
         ]
         constraints = [
             # One set of outputs per job, whatever happens to the worker.

@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.signals import worker_init
 
 from gallery.worker import Heartbeat
 
@@ -20,6 +21,15 @@ def _make_filesystem_broker_folders() -> None:
     for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
         if key in options:
             os.makedirs(options[key], exist_ok=True)
+
+
+@worker_init.connect
+def _worker_closes_connections(**kwargs) -> None:
+    """A web process keeps its database connection; a worker's hundreds of threads must not
+    (PostgreSQL allows about a hundred connections in all)."""
+    from django.conf import settings
+
+    settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 
 app.on_after_configure.connect(

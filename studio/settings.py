@@ -108,10 +108,15 @@ TEMPLATES = [
 # SQLite in WAL mode with IMMEDIATE transactions: the web process and the worker write at
 # the same time, and IMMEDIATE makes a writer wait for the lock (up to `timeout`) instead of
 # failing with "database is locked" when it upgrades a read transaction.
+# A web process keeps its connection between requests (opening one costs PostgreSQL a new
+# backend process, several milliseconds a page); the worker closes its own after each use
+# (gallery.engine.db_slot, and studio.celery sets this to 0 there).
 SQLITE_PATH = VAR_DIR / "studio.sqlite3"
 DATABASES = {
     "default": dj_database_url.parse(
-        env("DATABASE_URL") or f"sqlite:///{SQLITE_PATH}", conn_max_age=0
+        env("DATABASE_URL") or f"sqlite:///{SQLITE_PATH}",
+        conn_max_age=int(env("STUDIO_DB_CONN_MAX_AGE") or 60),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

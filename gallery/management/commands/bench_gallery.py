@@ -2,10 +2,12 @@
 
     python manage.py bench_gallery [--runs 20] [--json] [--database-url URL]
 
-Each scenario is timed twice: through the real view (Django test Client: middleware, session,
-queries, template rendering) and at the query level (gallery.browse, which runs every query
-the page needs). In the same run the naive approach (icontains + OFFSET) is timed for the
-searches and the deep page, as the baseline. Also printed: the first page's transfer size
+Each scenario is timed three ways: through the real view (Django test Client: middleware,
+session, queries, template rendering), at the query level (gallery.browse, which runs every
+query the page needs and builds its Image objects), and the page's SQL alone (the statements
+browse ran, replayed through the cursor). In the same run the naive approach (icontains +
+OFFSET) is timed for the searches and the deep page, as the baseline. Also printed: the
+first page's transfer size
 (HTML plus thumbnails at 1x and 2x) and the cost per insert of the full-text index.
 """
 
@@ -21,7 +23,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.http import QueryDict
 from django.test import Client
-from django.test.utils import override_settings
+from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import reverse
 
 from gallery import browse, registry, search
@@ -74,8 +76,12 @@ class Command(BaseCommand):
                 samples = [self._time(naive) for _ in range(naive_runs)]
                 entry = report["scenarios"][name]
                 entry["naive_ms"] = _percentiles(samples)
+                entry["naive_sql_ms"] = _percentiles(self._sql_times(naive, naive_runs))
                 entry["speedup_p50"] = round(
                     entry["naive_ms"]["p50"] / max(entry["query_ms"]["p50"], 0.01), 1
+                )
+                entry["sql_speedup_p50"] = round(
+                    entry["naive_sql_ms"]["p50"] / max(entry["sql_ms"]["p50"], 0.01), 1
                 )
             report["first_page_bytes"] = self._transfer(client)
         report["index_cost_per_insert_ms"] = self._index_cost(person)
@@ -86,19 +92,15 @@ class Command(BaseCommand):
             self._print(report)
 
     def _scenarios(self, person) -> dict[str, dict]:
-        newest = (
-            browse.visible_images(person)
-            .exclude(source=Image.Source.UPLOAD)
-            .order_by("-created_at", "-id")
-        )
+        newest = browse.visible_images(person).exclude(source=Image.Source.UPLOAD).order_by("-id")
         self.scrolls = min(SCROLLS, newest.count() // browse.PAGE_SIZE - 1)
-        deep = newest.values_list("created_at", "id")[self.scrolls * browse.PAGE_SIZE - 1]
+        deep = newest.values_list("id", flat=True)[self.scrolls * browse.PAGE_SIZE - 1]
         rare = next(w for w in rare_words() if Image.objects.search(w).exists())
         board = Board.objects.filter(owner=person, name=BENCH_BOARD).first()
         model = registry.model_ids()[0]
         scenarios = {
             "first page": {},
-            f"page after {self.scrolls:,} scrolls": {"cursor": browse.encode_cursor(*deep)},
+            f"page after {self.scrolls:,} scrolls": {"cursor": browse.encode_cursor(deep)},
             "common word (in)": {"q": "in"},
             "common word (portrait)": {"q": "portrait"},
             f"rare word ({rare})": {"q": rare},
@@ -118,7 +120,7 @@ class Command(BaseCommand):
     def _baselines(self, person, scenarios) -> dict:
         """The naive approach: substring scan and OFFSET, newest first."""
         base = browse.visible_images(person).exclude(source=Image.Source.UPLOAD)
-        newest = ("-created_at", "-id")
+        newest = ("-id",)
         size = browse.PAGE_SIZE + 1
         baselines = {}
         for name, params in scenarios.items():
@@ -153,7 +155,25 @@ class Command(BaseCommand):
             "results_on_page": len(page.images),
             "view_ms": _percentiles(views),
             "query_ms": _percentiles(query),
+            "sql_ms": _percentiles(self._sql_times(lambda: browse.browse(person, data), runs)),
         }
+
+    @staticmethod
+    def _sql_times(function, runs) -> list[float]:
+        """The SQL statements `function` runs, alone, as the database runs them: captured
+        once and replayed, every row fetched (no ORM, no Python around them)."""
+        with CaptureQueriesContext(connection) as captured:
+            function()
+        statements = [q["sql"] for q in captured.captured_queries]
+        times = []
+        with connection.cursor() as cursor:
+            for _ in range(runs):
+                started = time.perf_counter()
+                for sql in statements:
+                    cursor.execute(sql)
+                    cursor.fetchall()
+                times.append((time.perf_counter() - started) * 1000)
+        return times
 
     @staticmethod
     def _time(function) -> float:
@@ -208,6 +228,7 @@ class Command(BaseCommand):
                     "ALTER TABLE gallery_image DISABLE TRIGGER gallery_image_search_vector"
                 )
                 cursor.execute("DROP INDEX gallery_image_search")
+                cursor.execute("DROP INDEX gallery_image_search_bucketed")
 
     def _print(self, report: dict) -> None:
         load = " ".join(f"{n:.2f}" for n in report["load_average"])
@@ -217,15 +238,20 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             f"{'scenario':<34} {'view p50':>9} {'view p95':>9} {'query p50':>10} "
-            f"{'query p95':>10} {'naive p50':>10} {'speedup':>8} {'rows':>5}"
+            f"{'query p95':>10} {'sql p50':>8} {'sql p95':>8} {'naive p50':>10} {'speedup':>8} "
+            f"{'naive sql':>10} {'speedup':>8} {'rows':>5}"
         )
         for name, entry in report["scenarios"].items():
             naive = entry.get("naive_ms", {}).get("p50")
+            naive_sql = entry.get("naive_sql_ms", {}).get("p50")
             self.stdout.write(
                 f"{name:<34} {entry['view_ms']['p50']:>9.1f} {entry['view_ms']['p95']:>9.1f} "
                 f"{entry['query_ms']['p50']:>10.2f} {entry['query_ms']['p95']:>10.2f} "
+                f"{entry['sql_ms']['p50']:>8.2f} {entry['sql_ms']['p95']:>8.2f} "
                 f"{(f'{naive:.1f}' if naive is not None else '-'):>10} "
                 f"{(str(entry['speedup_p50']) + 'x' if naive is not None else '-'):>8} "
+                f"{(f'{naive_sql:.1f}' if naive is not None else '-'):>10} "
+                f"{(str(entry.get('sql_speedup_p50')) + 'x' if naive is not None else '-'):>8} "
                 f"{entry['results_on_page']:>5}"
             )
         sizes = report["first_page_bytes"]

@@ -338,6 +338,7 @@ class Command(BaseCommand):
                     cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
             elif vendor == "postgresql":
                 cursor.execute("DROP INDEX IF EXISTS gallery_image_search")
+                cursor.execute("DROP INDEX IF EXISTS gallery_image_search_bucketed")
 
     def _build_search_index(self, vendor: str) -> None:
         with connection.cursor() as cursor:
@@ -349,10 +350,9 @@ class Command(BaseCommand):
                     cursor.execute(sql)
             elif vendor == "postgresql":
                 cursor.execute("SET maintenance_work_mem = '256MB'")
-                cursor.execute(
-                    "CREATE INDEX IF NOT EXISTS gallery_image_search ON gallery_image "
-                    "USING gin (search_vector)"
-                )
+        if vendor == "postgresql":
+            search.create_postgres_gin(connection)
+        search.optimize()
 
     def _boards(self, rng: random.Random, people) -> None:
         """A board with 500 images and some stars for the first seeded person."""
