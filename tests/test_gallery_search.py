@@ -450,9 +450,9 @@ def test_a_stale_cursor_for_a_deleted_image_still_continues(alice):
 def test_search_pages_follow_the_id_order_across_id_buckets(alice, monkeypatch):
     """PostgreSQL finds a search page in up to three steps (the newest ids row by row, the
     newest two id buckets through the bucketed index, then the plain index); SQLite walks
-    FTS5. With matches spread over five buckets and a window of five ids, every step is
+    FTS5. With matches spread over five buckets and windows of 2 and 8 ids, every step is
     taken; every page must follow the plain query's order, with nothing repeated or lost."""
-    monkeypatch.setattr(browse, "WINDOW", 5)
+    monkeypatch.setattr(browse, "WINDOWS", (2, 8))
     ids = [3, 9, 65_530, 65_540, 131_000, 131_100, 196_700, 196_705, 196_800, 262_150]
     for n, pk in enumerate(ids):
         make_image(alice, f"kelp {'forest' if n % 2 else 'shore'} {n}", id=pk)

@@ -1,11 +1,12 @@
-"""A gallery tile, rendered in Python.
+"""A gallery tile and its star button, rendered in Python.
 
-A page holds 48 tiles. As template markup each tile cost about twenty variable lookups and an
-include (some 0.4 ms, half the page's rendering time at a million images); as one format_html
-call it costs a fraction of that. The markup is the same as it was in the template.
+A page holds 48 tiles. As template markup each tile cost about thirty variable lookups and an
+include (some 0.5 ms, most of the page's rendering time); as format_html calls they cost a
+fraction of that. The markup is the same as it was in the template.
 """
 
 from django import template
+from django.middleware.csrf import get_token
 from django.utils.html import format_html
 
 from ..models import Image
@@ -50,4 +51,31 @@ def tile(image) -> str:
         label=_LABELS.get(image.provenance_state, image.provenance_state),
         ai_title=" · AI-generated" if ai else "",
         ai_mark=format_html('<span class="cc-ai">AI</span>') if ai else "",
+    )
+
+
+_STAR = (
+    '<form class="star-form" action="{action}" method="post" hx-post="{action}" '
+    'hx-swap="outerHTML">'
+    '<input type="hidden" name="csrfmiddlewaretoken" value="{csrf}">'
+    '<input type="hidden" name="next" value="{next}">'
+    '<button type="submit" class="star" aria-pressed="{pressed}" aria-label="Star image {pk}" '
+    'title="{title}">{mark}</button></form>'
+)
+
+
+@register.simple_tag(takes_context=True)
+def star_button(context, image) -> str:
+    """The star toggle of a tile (a form, so it works without JavaScript; htmx swaps it)."""
+    request = context["request"]
+    starred = getattr(image, "is_starred", False)
+    return format_html(
+        _STAR,
+        action=image.links["star"],
+        csrf=context.get("csrf_token") or get_token(request),
+        next=context.get("next") or request.get_full_path(),
+        pressed="true" if starred else "false",
+        pk=image.pk,
+        title="Unstar" if starred else "Star",
+        mark="★" if starred else "☆",
     )
