@@ -39,6 +39,8 @@ BACKGROUNDS = ("transparent", "opaque", "auto")
 ORDERS = ("newest", "relevance")
 _MODEL = re.compile(r"^[\w.\-:/]{1,100}$")
 _SIZE = re.compile(r"^(\d{1,5})x(\d{1,5})$")
+
+
 @dataclass(slots=True)
 class Tile:
     """What a gallery tile shows, made from one row: a page holds 48, and a model instance
