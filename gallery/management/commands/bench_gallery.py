@@ -118,8 +118,12 @@ class Command(BaseCommand):
         return scenarios
 
     def _baselines(self, person, scenarios) -> dict:
-        """The naive approach: substring scan and OFFSET, newest first."""
-        base = browse.visible_images(person).exclude(source=Image.Source.UPLOAD)
+        """The naive approach: substring scan and OFFSET, newest first. Like browse(), each
+        call builds its query for the person (visible images, uploads left out)."""
+
+        def base():
+            return browse.visible_images(person).exclude(source=Image.Source.UPLOAD)
+
         newest = ("-id",)
         size = browse.PAGE_SIZE + 1
         baselines = {}
@@ -127,11 +131,11 @@ class Command(BaseCommand):
             if "q" in params and len(params) == 1:
                 text = params["q"].replace('"', "").replace("*", "")
                 baselines[name] = lambda t=text: list(
-                    search.naive(base, t).order_by(*newest)[:size]
+                    search.naive(base(), t).order_by(*newest)[:size]
                 )
             elif "cursor" in params:
                 offset = self.scrolls * browse.PAGE_SIZE
-                baselines[name] = lambda o=offset: list(base.order_by(*newest)[o : o + size])
+                baselines[name] = lambda o=offset: list(base().order_by(*newest)[o : o + size])
         return baselines
 
     def _measure(self, client, person, params, runs) -> dict:
