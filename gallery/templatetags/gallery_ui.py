@@ -8,6 +8,7 @@ fraction of that. The markup is the same as it was in the template.
 from django import template
 from django.middleware.csrf import get_token
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from ..models import Image
 
@@ -15,6 +16,7 @@ register = template.Library()
 
 _LABELS = dict(Image.Provenance.choices)
 
+_AI_MARK = mark_safe('<span class="cc-ai">AI</span>')
 _TILE = (
     '<a class="tile-link" href="{detail}" data-id="{pk}" data-full="{original}" '
     'data-prompt="{prompt_300}" data-owner="{owner}">'
@@ -50,7 +52,7 @@ def tile(image) -> str:
         state=image.provenance_state,
         label=_LABELS.get(image.provenance_state, image.provenance_state),
         ai_title=" · AI-generated" if ai else "",
-        ai_mark=format_html('<span class="cc-ai">AI</span>') if ai else "",
+        ai_mark=_AI_MARK if ai else "",
     )
 
 
