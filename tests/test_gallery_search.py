@@ -9,6 +9,7 @@ from datetime import timedelta
 from html import unescape
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
@@ -567,6 +568,28 @@ def test_private_images_never_reach_other_people(alice_client, alice, bob, monke
     assert prompts_for(alice, q="fox") == {"public fox", "my own private fox"}
     assert "secret" not in alice_client.get(GALLERY, {"q": "fox"}).content.decode()
     assert shared.pk in gallery_ids(alice_client, q="fox")
+
+
+def test_full_text_candidates_are_only_what_the_person_may_see(alice, bob, monkeypatch):
+    """In a studio where most images are private, the full-text index itself soon leaves out
+    other people's private images (SQLite: after one batch mostly refused, the visibility
+    facet joins the match), so a page does not wade through matches SQL would refuse."""
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL checks visibility on the rows it reads")
+    hidden = {make_image(bob, f"moss {i}", visibility="private").pk for i in range(60)}
+    visible = [make_image(alice, "moss mine", visibility="private"), make_image(bob, "moss")]
+    offered = []
+    newest_ids = search.sqlite_newest_ids
+
+    def recording(*args, **kwargs):
+        ids = newest_ids(*args, **kwargs)
+        offered.extend(ids)
+        return ids
+
+    monkeypatch.setattr(search, "sqlite_newest_ids", recording)
+    assert _all_pages(alice, {"q": "moss"}, page_size=1) == [i.pk for i in reversed(visible)]
+    first_batch = 3  # page size 1: two wanted, and half as many again
+    assert offered and len(hidden & set(offered)) <= first_batch
 
 
 def test_private_images_cannot_be_starred_or_boarded_by_others(alice_client, alice, bob):

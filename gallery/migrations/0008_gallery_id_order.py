@@ -7,10 +7,12 @@ from gallery import search
 
 
 def widen_search_index(apps, schema_editor):
-    # PostgreSQL: the bucketed tsvector, and GIN indexes with the filter columns (SQLite's
-    # FTS5 has the filters as facets and walks newest first on its own).
+    # PostgreSQL: the bucketed tsvector, and GIN indexes with the filter columns. SQLite: the
+    # FTS5 facets gain visibility (FTS5 then walks only what the person may see).
     if schema_editor.connection.vendor == "postgresql":
         search.create_postgres_buckets(schema_editor)
+    elif schema_editor.connection.vendor == "sqlite":
+        search.recreate_sqlite_index(schema_editor)
 
 
 class Migration(migrations.Migration):
