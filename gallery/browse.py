@@ -3,14 +3,13 @@
 Every view of the gallery is a URL (`?q=fox&who=mine&model=gpt-image-1&cursor=...`) so any
 view can be shared. Newest first means most recently stored, which is the id order; pages
 are cut with a signed keyset cursor on the id, never OFFSET, so page 1,000 costs what page 1
-costs and rows inserted meanwhile neither repeat nor skip anything.
-A value that cannot be used (unknown filter value, forged or stale cursor)
-is dropped with a message saying so; it never fails the page.
+costs and rows inserted meanwhile neither repeat nor skip anything. A value that cannot be
+used (unknown filter value, forged or stale cursor) is dropped with a message saying so; it
+never fails the page.
 """
 
-import dataclasses
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from functools import partial
 
@@ -290,9 +289,9 @@ def _newest_page(images, query, members, before: int | None, page_size: int) -> 
     Otherwise the ids come first, found in the way that stays small at a million images:
     candidates from the narrowest index (a board's or the stars' rows, or SQLite's FTS5)
     that the full query confirms, or PostgreSQL's three steps; then one query for the tiles."""
-    if before is not None and members is None and not query:
-        images = images.filter(pk__lt=before)
     if members is None and not query:
+        if before is not None:
+            images = images.filter(pk__lt=before)
         return _page(_tiles(images.order_by("-id")[: page_size + 1]), page_size)
     if members is not None:
         ids = _walk(partial(_member_ids, members), _confirmer(images, query), before, page_size)
@@ -300,7 +299,7 @@ def _newest_page(images, query, members, before: int | None, page_size: int) -> 
         # Who may see an image is left to SQL at first (as an FTS5 facet it costs a rare word
         # ~2 ms); if SQL refuses most of a batch (a studio of mostly private images), FTS5
         # takes the visibility facet too.
-        broad = dataclasses.replace(query, any_facets=[])
+        broad = replace(query, any_facets=[])
         newest = partial(search.sqlite_newest_ids, broad, using=images.db)
         narrower = partial(search.sqlite_newest_ids, query, using=images.db)
         ids = _walk(newest, _confirmer(images, None), before, page_size, narrower=narrower)
