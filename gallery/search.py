@@ -8,10 +8,11 @@ syntax error from the engine can ever reach a page: every engine query is built 
 letters and digits only.
 
 SQLite: an FTS5 table (`gallery_image_fts`, external content over a view that joins the
-owner's name) kept current by triggers. PostgreSQL: a `search_vector` tsvector column kept
-by a trigger (it includes the owner's name, which a generated column cannot read) and a GIN
-index. Both are created by migration 0005 and use no stemming, so both engines agree on
-what matches.
+owner's name, with the filter values as facet tokens) kept current by triggers. PostgreSQL: a
+`search_vector` tsvector column kept by a trigger (it includes the owner's name, which a
+generated column cannot read), a bucketed copy of it for newest-first pages (BUCKET_BITS),
+and GIN indexes over each with the filter columns. Migration 0005 creates them and 0008
+widens them; neither engine stems, so both agree on what matches.
 """
 
 import re
