@@ -169,39 +169,28 @@ def apply(queryset, query: Query):
     if vendor == "sqlite":
         return _apply_fts5(queryset, query)
     if vendor == "postgresql":
-        return queryset.filter(
-            RawSQL(
-                "gallery_image.search_vector @@ to_tsquery('simple', %s)",
-                [tsquery(query)],
-                output_field=BooleanField(),
-            )
-        )
+        return _matching(queryset, "gallery_image.search_vector", tsquery(query))
     return _apply_substrings(queryset, query)
 
 
 def apply_row_by_row(queryset, query: Query):
     """PostgreSQL: like apply(), but checked on each row rather than through the index, for
     a narrow id range the planner would otherwise intersect with every match in the index."""
-    return queryset.filter(
-        RawSQL(
-            "coalesce(gallery_image.search_vector, ''::tsvector) @@ to_tsquery('simple', %s)",
-            [tsquery(query)],
-            output_field=BooleanField(),
-        )
-    )
+    vector = "coalesce(gallery_image.search_vector, ''::tsvector)"
+    return _matching(queryset, vector, tsquery(query))
 
 
 def apply_bucketed(queryset, query: Query, buckets: list[int]):
     """PostgreSQL: the images of `queryset` in these id buckets that match `query`, through
     the bucketed index (see BUCKET_BITS)."""
     either = " | ".join(f"({tsquery(query, bucket)})" for bucket in buckets)
-    return queryset.filter(
-        RawSQL(
-            "gallery_image.search_bucketed @@ to_tsquery('simple', %s)",
-            [either],
-            output_field=BooleanField(),
-        )
-    )
+    return _matching(queryset, "gallery_image.search_bucketed", either)
+
+
+def _matching(queryset, vector: str, text: str):
+    """PostgreSQL: the rows whose tsvector `vector` (SQL) matches the to_tsquery() `text`."""
+    condition = RawSQL(f"{vector} @@ to_tsquery('simple', %s)", [text], output_field=BooleanField())
+    return queryset.filter(condition)
 
 
 def sqlite_match_ids(query: Query, *, using: str = "default") -> list[int] | None:

@@ -50,6 +50,16 @@ def standin(standin_server, settings):
     return standin_server
 
 
+@pytest.fixture
+def page(stack, request):
+    """A fresh Chromium page on the test module's `stack` (browser tests define it); a failed
+    test leaves its screenshot behind."""
+    from .browser import browser_page
+
+    with browser_page(stack.url, request) as page:
+        yield page
+
+
 def postgres_url() -> str | None:
     """A fresh database on the local PostgreSQL, or None when none is running."""
     if shutil.which("psql") is None:

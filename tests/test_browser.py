@@ -6,25 +6,17 @@ import secrets
 import pytest
 from playwright.sync_api import expect
 
-from .browser import browser_page
-from .stack import Stack
+from .stack import running_stack
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    running = Stack(tmp_path_factory.mktemp("browser"), standin_latency=0.5)
-    try:
-        yield running.start()
-    finally:
-        running.stop()
-
-
-@pytest.fixture
-def page(stack, request):
-    with browser_page(stack.url, request) as page:
-        yield page
+    with running_stack(
+        "embedded", tmp_path_factory.mktemp("browser"), standin_latency=0.5
+    ) as running:
+        yield running
 
 
 def sign_up(page, username: str) -> None:

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from .browser import ARTIFACTS, browser_page
-from .stack import Stack
+from .stack import running_stack
 from .test_browser import sign_up
 
 pytestmark = pytest.mark.browser
@@ -19,11 +19,10 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    running = Stack(tmp_path_factory.mktemp("browser-edits"), standin_latency=0.2)
-    try:
-        yield running.start()
-    finally:
-        running.stop()
+    with running_stack(
+        "embedded", tmp_path_factory.mktemp("browser-edits"), standin_latency=0.2
+    ) as running:
+        yield running
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ import secrets
 import pytest
 from playwright.sync_api import expect
 
-from .browser import ARTIFACTS, browser_page
-from .stack import Stack
+from .browser import ARTIFACTS
+from .stack import running_stack
 from .test_browser import sign_up
 
 pytestmark = pytest.mark.browser
@@ -17,21 +17,13 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    running = Stack(
+    with running_stack(
+        "embedded",
         tmp_path_factory.mktemp("browser-engine"),
         standin_latency=2.0,
         extra_env={"STUDIO_MAX_CONCURRENT_CALLS": "1"},
-    )
-    try:
-        yield running.start()
-    finally:
-        running.stop()
-
-
-@pytest.fixture
-def page(stack, request):
-    with browser_page(stack.url, request) as page:
-        yield page
+    ) as running:
+        yield running
 
 
 def submit(page, prompt: str) -> str:

@@ -6,8 +6,8 @@ import secrets
 import pytest
 from playwright.sync_api import expect
 
-from .browser import ARTIFACTS, browser_page
-from .stack import Stack
+from .browser import ARTIFACTS
+from .stack import running_stack
 from .test_browser import sign_up
 
 pytestmark = pytest.mark.browser
@@ -15,19 +15,9 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    running = Stack(tmp_path_factory.mktemp("browser-gallery"))
-    try:
-        running.start()
+    with running_stack("embedded", tmp_path_factory.mktemp("browser-gallery")) as running:
         running.manage("seed_gallery", "--images", "150", "--users", "3")
         yield running
-    finally:
-        running.stop()
-
-
-@pytest.fixture
-def page(stack, request):
-    with browser_page(stack.url, request) as page:
-        yield page
 
 
 def test_scroll_lightbox_star_board_and_search(page):

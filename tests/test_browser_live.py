@@ -8,8 +8,7 @@ import secrets
 import pytest
 from playwright.sync_api import expect
 
-from .browser import browser_page
-from .stack import Stack
+from .stack import running_stack
 from .test_browser import sign_up
 
 pytestmark = pytest.mark.browser
@@ -19,17 +18,10 @@ pytestmark = pytest.mark.browser
 def stack(tmp_path_factory):
     # Six seconds per request spreads the streamed events out so previews are visible, even
     # when a busy machine takes a second or two to render the pictures before streaming.
-    running = Stack(tmp_path_factory.mktemp("live"), standin_latency=6.0, concurrency=1)
-    try:
-        yield running.start()
-    finally:
-        running.stop()
-
-
-@pytest.fixture
-def page(stack, request):
-    with browser_page(stack.url, request) as page:
-        yield page
+    with running_stack(
+        "embedded", tmp_path_factory.mktemp("live"), standin_latency=6.0, concurrency=1
+    ) as running:
+        yield running
 
 
 def generate(page, prompt: str, quality: str = "low") -> None:

@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from .browser import browser_page
-from .stack import Stack
+from .stack import running_stack
 from .test_browser import sign_up
 
 pytestmark = pytest.mark.browser
@@ -24,17 +23,8 @@ CAPE_BEAR = (
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    running = Stack(tmp_path_factory.mktemp("browser-provenance"))
-    try:
-        yield running.start()
-    finally:
-        running.stop()
-
-
-@pytest.fixture
-def page(stack, request):
-    with browser_page(stack.url, request) as page:
-        yield page
+    with running_stack("embedded", tmp_path_factory.mktemp("browser-provenance")) as running:
+        yield running
 
 
 def test_generated_image_shows_its_credentials_panel(page):

@@ -9,18 +9,17 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from .browser import launch, screenshot_on_failure
-from .stack import Stack
+from .stack import running_stack
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    running = Stack(tmp_path_factory.mktemp("visibility"), standin_latency=0.2)
-    try:
-        yield running.start()
-    finally:
-        running.stop()
+    with running_stack(
+        "embedded", tmp_path_factory.mktemp("visibility"), standin_latency=0.2
+    ) as running:
+        yield running
 
 
 @pytest.fixture
