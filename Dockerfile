@@ -24,7 +24,7 @@ ENV PATH=/opt/venv/bin:$PATH
 
 # Only pyproject.toml is copied, so this layer is rebuilt when the dependencies change, not on
 # every source edit. The project itself runs from /app (it reads templates/, static/ and
-# gallery/trust/ next to its source), so only its dependencies go into the venv.
+# gallery/provenance/trust/ next to its source), so only its dependencies go into the venv.
 WORKDIR /src
 COPY pyproject.toml ./
 RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > requirements.txt \

@@ -6,10 +6,11 @@ anonymous people see nothing. Anything a person may not see answers 404, and so 
 change by someone who is neither owner nor staff: a 403 would confirm the thing exists.
 """
 
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404
 
-from .models import Image, Job
+from gallery.models import Image, Job, Visibility
 
 
 def visible_images(user) -> QuerySet[Image]:
@@ -74,3 +75,20 @@ def _get(allowed: QuerySet, pk):
         return allowed.get(pk=pk)
     except allowed.model.DoesNotExist:
         raise Http404(f"No such {allowed.model._meta.verbose_name}.") from None
+
+
+def set_visibility(*, target: Job | Image, visibility: str) -> None:
+    """Make a job (with all its images) or one image shared or private. The caller has
+    checked that the person may (gallery.access.*_for_owner)."""
+    if visibility not in Visibility.values:
+        raise ValueError(f"Unknown visibility {visibility!r}")
+    with transaction.atomic():
+        if isinstance(target, Job):
+            # Lock the job first, as _record_success does, so images stored concurrently
+            # get the new visibility too.
+            list(Job.objects.select_for_update().filter(pk=target.pk).values_list("pk"))
+            Job.objects.filter(pk=target.pk).update(visibility=visibility)
+            Image.objects.filter(job_id=target.pk).update(visibility=visibility)
+        else:
+            Image.objects.filter(pk=target.pk).update(visibility=visibility)
+    target.visibility = visibility

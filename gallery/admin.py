@@ -2,8 +2,8 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 
-from . import services
-from .models import Attempt, Image, Job, Profile, Visibility
+from gallery import access, accounts
+from gallery.models import Attempt, Image, Job, Profile, Visibility
 
 
 class AttemptInline(admin.TabularInline):
@@ -101,7 +101,7 @@ class ImageAdmin(admin.ModelAdmin):
 
 def _set_visibility(model_admin, request, queryset, visibility: str) -> None:
     for target in queryset:
-        services.set_visibility(target=target, visibility=visibility)
+        access.set_visibility(target=target, visibility=visibility)
     model_admin.message_user(request, f"{queryset.count()} made {visibility}.", messages.SUCCESS)
 
 
@@ -126,7 +126,7 @@ class PersonAdmin(UserAdmin):
 
     @admin.action(description="Deactivate (cannot sign in; images are kept)")
     def deactivate(self, request, queryset):
-        count = services.deactivate_people(queryset.exclude(pk=request.user.pk))
+        count = accounts.deactivate_people(queryset.exclude(pk=request.user.pk))
         self.message_user(
             request,
             f"{count} deactivated. Their images stay; their sessions end on their next request.",

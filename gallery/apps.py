@@ -13,6 +13,6 @@ class GalleryConfig(AppConfig):
 def _repair_search_index(sender, using, **kwargs) -> None:
     from django.db import connections
 
-    from .search import repair_sqlite_triggers
+    from gallery.browse.search import repair_sqlite_triggers
 
     repair_sqlite_triggers(connections[using])

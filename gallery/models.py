@@ -165,7 +165,7 @@ class Job(models.Model):
     @property
     def queue_position(self) -> int | None:
         """Place in line while queued (1 = next); see engine.queue_position."""
-        from .engine import queue_position
+        from gallery.jobs.engine import queue_position
 
         return queue_position(self)
 
@@ -192,7 +192,7 @@ class ImageQuerySet(models.QuerySet):
     def search(self, query: "str | search.Query") -> "ImageQuerySet":
         """Images matching a search query (see gallery.search for the grammar); the full-text
         index of the database in use (FTS5 or tsvector) does the matching."""
-        from . import search
+        from gallery.browse import search
 
         return search.apply(self, query if isinstance(query, search.Query) else search.parse(query))
 

@@ -5,7 +5,8 @@ import time
 
 from celery import shared_task
 
-from . import engine, services
+from gallery import jobs
+from gallery.jobs import engine
 
 _wake_lock = threading.Lock()
 _wake_at = 0.0
@@ -24,7 +25,7 @@ def run_job(job_id: int) -> None:
             return  # a running job's thread takes the next one when it finishes
         if claimed is None:
             return
-        retry_in = services.run_job(claimed)
+        retry_in = jobs.run_job(claimed)
         if retry_in is not None:
             run_job.apply_async((claimed.pk,), countdown=retry_in)
 

@@ -32,8 +32,8 @@ class Heartbeat(bootsteps.StartStopStep):
 
     def beat(self):
         # The app registry is ready only once the worker runs, so models load here.
-        from . import engine
-        from .models import WorkerHeartbeat
+        from gallery.jobs import engine
+        from gallery.models import WorkerHeartbeat
 
         # Not through engine.db_slot: behind hundreds of busy threads a renewal could come
         # too late, and a live worker's jobs would look lost. One extra connection it is.
@@ -50,11 +50,12 @@ class Heartbeat(bootsteps.StartStopStep):
             engine.close_connection()
 
     def ring(self):
-        from . import engine, services, tasks
+        from gallery import tasks
+        from gallery.jobs import engine
 
         try:
             with engine.db_slot():
-                job_ids = services.jobs_needing_a_doorbell()
+                job_ids = engine.jobs_needing_a_doorbell()
             for job_id in job_ids:
                 tasks.run_job.delay(job_id)
             if job_ids:

@@ -82,7 +82,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "gallery.security.ContentSecurityPolicyMiddleware",
+    "studio.security.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "studio.urls"
@@ -99,7 +99,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "gallery.context_processors.studio",
+                "studio.context_processors.studio",
             ],
         },
     }
@@ -135,7 +135,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-CSRF_FAILURE_VIEW = "gallery.views.csrf_failure"
+CSRF_FAILURE_VIEW = "studio.security.csrf_failure"
 # Who may sign up: "open" (anyone who reaches the site), "invite" (with a code from a
 # staff member, made at /accounts/invites/), or "closed" (staff create accounts in the admin).
 STUDIO_SIGNUP = env("STUDIO_SIGNUP") or "open"
@@ -170,7 +170,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env("STUDIO_MEDIA_ROOT") or VAR_DIR / "media")
 STORAGES = {
-    "default": {"BACKEND": "gallery.media.AtomicFileSystemStorage"},
+    "default": {"BACKEND": "gallery.media.storage.AtomicFileSystemStorage"},
     # The container image collects static files at build time into hashed, compressed
     # names (STUDIO_COLLECTED_STATIC=true); a checkout serves them from static/ directly.
     "staticfiles": {
@@ -190,7 +190,7 @@ CELERY_BROKER_URL = env("CELERY_BROKER_URL") or "filesystem://"
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # kombu's own transport writes message files in place, and a worker polling the folder
     # can read one half-written and crash with JSONDecodeError; this one renames whole files.
-    CELERY_BROKER_TRANSPORT = "gallery.broker:Transport"
+    CELERY_BROKER_TRANSPORT = "studio.broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
@@ -249,7 +249,7 @@ STUDIO_MONTHLY_BUDGET_USD = (
 )
 
 # --- C2PA provenance ----------------------------------------------------------------------
-TRUST_DIR = BASE_DIR / "gallery" / "trust"
+TRUST_DIR = BASE_DIR / "gallery" / "provenance" / "trust"
 # Trust anchors: the official C2PA trust list shipped with the project, plus any PEM files
 # the operator lists in C2PA_TRUST_ANCHORS (comma-separated paths).
 C2PA_TRUST_ANCHOR_FILES = [TRUST_DIR / "C2PA-TRUST-LIST.pem"] + [

@@ -33,7 +33,7 @@ def alice_client(client, alice):
 
 @pytest.fixture(scope="session")
 def standin_server():
-    from gallery.standin.server import StandinServer
+    from gallery.imagesapi.standin.server import StandinServer
 
     server = StandinServer(host="127.0.0.1", port=0, latency=0.0)
     server.start()

@@ -88,9 +88,9 @@ def test_password_reset_by_email(client, alice):
 
 
 def test_deactivated_person_cannot_sign_in_but_keeps_their_jobs(client, alice):
-    from gallery import services
+    from gallery import jobs
 
-    job = services.create_job(owner=alice, prompt="kept", model="gpt-image-1")
+    job = jobs.create_job(owner=alice, prompt="kept", model="gpt-image-1")
     alice.is_active = False
     alice.save()
     response = client.post(

@@ -24,7 +24,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from PIL import Image as PILImage
 
-from gallery import media, services, verification
+from gallery import jobs, media
 from gallery.models import (
     Board,
     BoardImage,
@@ -36,6 +36,7 @@ from gallery.models import (
     Visibility,
     WorkerHeartbeat,
 )
+from gallery.provenance import verification
 
 pytestmark = pytest.mark.django_db
 
@@ -344,9 +345,9 @@ def world(django_user_model, standin) -> World:
     staff = django_user_model.objects.create_user("stella", password="x", is_staff=True)
     staff.user_permissions.set(Permission.objects.all())
     data = (FIXTURES / CACA).read_bytes()
-    images, jobs = {}, {}
+    images, job_of = {}, {}
     for visibility in Visibility.values:
-        job = services.create_job(
+        job = jobs.create_job(
             owner=alice, prompt=f"{SECRET} {visibility}", model="gpt-image-1", visibility=visibility
         )
         image = verification.add_to_gallery(owner=alice, data=data, visibility=visibility)
@@ -359,11 +360,11 @@ def world(django_user_model, standin) -> World:
             preview.getvalue(), folder="partials", extension="png"
         )
         job.save(update_fields=["partial_file"])
-        jobs[visibility] = job
+        job_of[visibility] = job
     board = Board.objects.create(owner=alice, name="Alice's board")
     WorkerHeartbeat.objects.create(hostname="matrix", seen_at=timezone.now())
     people = {"alice": alice, "bob": bob, "staff": staff}
-    return World(people=people, images=images, jobs=jobs, board=board)
+    return World(people=people, images=images, jobs=job_of, board=board)
 
 
 def client_for(world: World, role: str) -> Client:

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from gallery import registry
+from gallery.imagesapi import registry
 
 from .conftest import postgres_url
 from .stack import Browser, Stack

@@ -5,9 +5,11 @@ import io
 
 import PIL.Image
 import pytest
+from django.core.files.storage import default_storage
 from django.urls import reverse
 
-from gallery import edits, media, provenance, services, uploads
+from gallery import jobs, media, provenance
+from gallery.jobs import edits, uploads
 from gallery.models import Image, Job, JobInput
 
 pytestmark = pytest.mark.django_db
@@ -44,8 +46,8 @@ def upload(owner, data=None, name="photo.png", visibility=None) -> Image:
 
 
 def run(job: Job) -> Job:
-    job = services.claim_job(job.pk)
-    assert services.run_job(job) is None
+    job = jobs.claim_job(job.pk)
+    assert jobs.run_job(job) is None
     return Job.objects.get(pk=job.pk)
 
 
@@ -434,7 +436,7 @@ def test_lineage_page_shows_the_tree_and_hides_private_parents(alice_client, ali
 def test_an_input_missing_from_storage_fails_the_job_without_a_retry(alice, standin):
     first = upload(alice)
     job = edits.create_edit_job(owner=alice, prompt="x", model="gpt-image-1", images=[first])
-    media.default_storage.delete(first.file.name)
+    default_storage.delete(first.file.name)
     job = run(job)
     assert job.status == Job.Status.FAILED and "missing from storage" in job.error
     assert job.attempts == 1
@@ -442,7 +444,7 @@ def test_an_input_missing_from_storage_fails_the_job_without_a_retry(alice, stan
 
 def test_a_mask_for_an_image_whose_file_is_gone_is_refused(alice):
     first = upload(alice)
-    media.default_storage.delete(first.file.name)
+    default_storage.delete(first.file.name)
     with pytest.raises(edits.EditRefused, match="missing from storage"):
         edits.create_edit_job(
             owner=alice, prompt="x", model="gpt-image-1", images=[first], mask=mask_png()
@@ -460,7 +462,7 @@ def test_retrying_an_edit_sends_the_same_inputs_and_mask(alice, standin):
         size="1024x1024",
         quality="low",
     )
-    retry = services.retry_job(job, by=alice)
+    retry = jobs.retry_job(job, by=alice)
     assert retry.kind == Job.Kind.EDIT and retry.retry_of_id == job.pk
     assert retry.mask.name == job.mask.name
     assert list(retry.inputs.values_list("position", "image_id")) == [
@@ -477,7 +479,7 @@ def test_retrying_an_edit_sends_the_same_inputs_and_mask(alice, standin):
 def test_an_edit_over_the_budget_is_refused_and_stores_no_upload(alice_client, alice):
     from decimal import Decimal
 
-    from gallery import budgets
+    from gallery.jobs import budgets
 
     budgets.set_person_limit(alice, Decimal("0.001"))
     response = _post_edit(

@@ -6,16 +6,18 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from gallery import engine, images_api, services
+from gallery import imagesapi, jobs
+from gallery.imagesapi import client
+from gallery.jobs import engine
 from gallery.models import Attempt, Job
 
 pytestmark = pytest.mark.django_db
 
-T, P = images_api.TransientError, images_api.PermanentError
+T, P = imagesapi.TransientError, imagesapi.PermanentError
 
 
 def queued_job(owner, prompt="a red kite over hills", **params):
-    return services.create_job(
+    return jobs.create_job(
         owner=owner, prompt=prompt, model="gpt-image-1", **{"size": "1024x1024", **params}
     )
 
@@ -24,9 +26,9 @@ def queued_job(owner, prompt="a red kite over hills", **params):
 def fresh_client():
     """A new HTTP client for the test (it may change the timeouts), and afterwards a fresh
     one with the normal settings again."""
-    images_api._client = None
+    client._client = None
     yield
-    images_api._client = None
+    client._client = None
 
 
 @pytest.mark.parametrize(
@@ -58,8 +60,8 @@ def test_each_fault_class_is_transient_or_permanent_with_a_readable_message(
     if fault == "hang":
         settings.IMAGES_API_READ_TIMEOUT = 1.5
         standin.configure(hang_seconds=4)
-    with pytest.raises(images_api.APIError) as caught:
-        images_api.generate(
+    with pytest.raises(imagesapi.APIError) as caught:
+        imagesapi.generate(
             model="gpt-image-1", prompt=f"an otter [fault:{fault}]", size="1024x1024"
         )
     assert type(caught.value) is kind
@@ -69,20 +71,20 @@ def test_each_fault_class_is_transient_or_permanent_with_a_readable_message(
 
 def test_moderation_details_name_the_category(standin):
     with pytest.raises(P) as caught:
-        images_api.generate(model="gpt-image-1", prompt="x [fault:moderation]", size="1024x1024")
+        imagesapi.generate(model="gpt-image-1", prompt="x [fault:moderation]", size="1024x1024")
     assert "Categories: violence." in caught.value.message
 
 
 def test_slow_answer_still_succeeds(standin):
     standin.configure(slow_seconds=0.2)
-    result = images_api.generate(model="gpt-image-1", prompt="x [fault:slow]", size="1024x1024")
+    result = imagesapi.generate(model="gpt-image-1", prompt="x [fault:slow]", size="1024x1024")
     assert len(result.images) == 1
 
 
 def test_rate_limit_429_carries_the_servers_retry_after(standin):
     standin.configure(retry_after=2.5)
     with pytest.raises(T) as caught:
-        images_api.generate(model="gpt-image-1", prompt="x [fault:429]", size="1024x1024")
+        imagesapi.generate(model="gpt-image-1", prompt="x [fault:429]", size="1024x1024")
     assert caught.value.retry_after == pytest.approx(2.5)
 
 
@@ -92,22 +94,22 @@ def test_rate_limit_429_carries_the_servers_retry_after(standin):
 def test_backoff_doubles_with_jitter_within_bounds(settings):
     settings.JOB_RETRY_BASE_DELAY, settings.JOB_RETRY_MAX_DELAY = 2.0, 120.0
     for attempts, full in [(1, 2.0), (2, 4.0), (3, 8.0), (10, 120.0)]:
-        delays = [services.retry_delay(attempts, None) for _ in range(200)]
+        delays = [jobs.retry_delay(attempts, None) for _ in range(200)]
         assert all(0.75 * full <= d <= full for d in delays), (attempts, min(delays))
         assert max(delays) - min(delays) > 0.05 * full  # jitter spreads retries apart
 
 
 def test_retry_after_is_honoured_up_to_the_cap(settings):
     settings.JOB_RETRY_BASE_DELAY, settings.JOB_RETRY_MAX_DELAY = 2.0, 30.0
-    assert services.retry_delay(1, 20.0) == 20.0
-    assert services.retry_delay(1, 500.0) == 30.0
-    assert services.retry_delay(1, 0.1) >= 1.5  # a shorter Retry-After never shortens backoff
+    assert jobs.retry_delay(1, 20.0) == 20.0
+    assert jobs.retry_delay(1, 500.0) == 30.0
+    assert jobs.retry_delay(1, 0.1) >= 1.5  # a shorter Retry-After never shortens backoff
 
 
 @pytest.mark.parametrize("fault", ["moderation", "401", "429_quota", "org_verification"])
 def test_permanent_errors_are_never_retried(alice, standin, fault):
     job = queued_job(alice, prompt=f"a heron [fault:{fault}]")
-    assert services.run_job(services.claim_job(job.pk)) is None
+    assert jobs.run_job(jobs.claim_job(job.pk)) is None
     job.refresh_from_db()
     assert job.status == Job.Status.FAILED and job.attempts == 1
     assert [a.outcome for a in job.attempt_log.all()] == [Attempt.Outcome.FAILED]
@@ -120,7 +122,7 @@ def test_transient_errors_retry_within_the_budget_then_fail_readably(alice, stan
     delays = []
     for _ in range(3):
         Job.objects.filter(pk=job.pk).update(next_attempt_at=None)
-        delays.append(services.run_job(services.claim_job(job.pk)))
+        delays.append(jobs.run_job(jobs.claim_job(job.pk)))
     job.refresh_from_db()
     assert delays[:2] == [pytest.approx(d) for d in delays[:2]] and None not in delays[:2]
     assert delays[2] is None
@@ -132,10 +134,10 @@ def test_transient_errors_retry_within_the_budget_then_fail_readably(alice, stan
 
 
 def test_attempt_is_recorded_in_progress_before_the_call(alice, standin):
-    job = services.claim_job(queued_job(alice).pk)
+    job = jobs.claim_job(queued_job(alice).pk)
     attempt = Attempt.objects.get(job=job)
     assert attempt.outcome == Attempt.Outcome.IN_PROGRESS and attempt.started_at
-    services.run_job(job)
+    jobs.run_job(job)
     attempt.refresh_from_db()
     assert attempt.outcome == Attempt.Outcome.SUCCEEDED
     assert attempt.api_ms is not None and attempt.duration_ms >= attempt.api_ms
@@ -247,13 +249,13 @@ def test_a_job_whose_workers_keep_dying_fails_with_a_readable_reason(alice, sett
 def test_a_canceled_job_is_skipped(alice):
     job = queued_job(alice)
     Job.objects.filter(pk=job.pk).update(status=Job.Status.CANCELED)
-    assert claim() is None and services.claim_job(job.pk) is None
+    assert claim() is None and jobs.claim_job(job.pk) is None
 
 
 def test_cancel_during_the_call_keeps_the_paid_images(alice, standin):
-    job = services.claim_job(queued_job(alice, n=2).pk)
+    job = jobs.claim_job(queued_job(alice, n=2).pk)
     Job.objects.filter(pk=job.pk).update(status=Job.Status.CANCELED)
-    assert services.run_job(job) is None
+    assert jobs.run_job(job) is None
     job.refresh_from_db()
     assert job.status == Job.Status.CANCELED
     assert job.images.count() == 2 and job.cost_usd > 0
@@ -261,11 +263,11 @@ def test_cancel_during_the_call_keeps_the_paid_images(alice, standin):
 
 
 def test_a_second_call_for_the_same_job_stores_no_second_set(alice, standin):
-    job = services.claim_job(queued_job(alice).pk)
+    job = jobs.claim_job(queued_job(alice).pk)
     stale = Job.objects.get(pk=job.pk)  # a worker whose lease ran out still holds this
-    services.run_job(job)
+    jobs.run_job(job)
     Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING)
-    services.run_job(stale)
+    jobs.run_job(stale)
     assert job.images.count() == 1
     assert "were not kept" in Attempt.objects.get(job=job, number=1).error
 
@@ -291,7 +293,7 @@ def test_check_gallery_finds_and_repairs_what_it_safely_can(alice, standin, medi
     import os
 
     job = queued_job(alice, n=2)
-    services.run_job(services.claim_job(job.pk))
+    jobs.run_job(jobs.claim_job(job.pk))
     first, second = job.images.order_by("index")
     out, error = check()
     assert error == "" and "checked 2 images: 0 missing files, 0 sha256 mismatches" in out
@@ -324,4 +326,4 @@ def test_calls_cut_off_by_a_dying_worker_do_not_use_up_the_retry_budget(alice, s
     settings.JOB_MAX_ATTEMPTS = 2
     job = queued_job(alice, prompt="a heron [fault:503]")
     Job.objects.filter(pk=job.pk).update(attempts=3, losses=3)
-    assert services.run_job(services.claim_job(job.pk)) is not None  # first answered call
+    assert jobs.run_job(jobs.claim_job(job.pk)) is not None  # first answered call

@@ -22,8 +22,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from PIL import Image as PILImage
 
-from gallery import registry
+from gallery.imagesapi import registry
 from gallery.models import Image, Invite, Job, Profile
+from gallery.provenance import verification
 
 settings.register_profile(
     "ci",
@@ -264,7 +265,6 @@ def test_fuzz_verify_add_tokens(alice_client, unlimited, media_root):
 
 
 def test_fuzz_gallery_query_string(alice_client, alice, media_root):
-    from gallery import verification
 
     verification.add_to_gallery(owner=alice, data=PNG)
     tally = Counter()
@@ -295,7 +295,6 @@ def test_fuzz_gallery_query_string(alice_client, alice, media_root):
 
 
 def test_fuzz_visibility_and_settings_posts(alice_client, alice, bob):
-    from gallery import verification
 
     mine = verification.add_to_gallery(owner=alice, data=PNG, visibility="shared")
     theirs = verification.add_to_gallery(owner=bob, data=JPEG, visibility="private")

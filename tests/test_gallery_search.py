@@ -15,7 +15,8 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gallery import boards, browse, search
+from gallery import access, browse
+from gallery.browse import boards, page, search
 from gallery.models import Board, BoardImage, Image
 
 pytestmark = pytest.mark.django_db
@@ -266,7 +267,7 @@ def test_every_search_path_gives_the_same_pages(alice, bob, monkeypatch):
     assert len(visible) == 117
 
     def by_queryset(text):
-        matches = browse.visible_images(alice).search(text).order_by("-id")
+        matches = access.visible_images(alice).search(text).order_by("-id")
         return list(matches.values_list("pk", flat=True))
 
     for text in ("sunset", "rare sunset", "number"):
@@ -453,12 +454,12 @@ def test_search_pages_follow_the_id_order_across_id_buckets(alice, monkeypatch):
     newest two id buckets through the bucketed index, then the plain index); SQLite walks
     FTS5. With matches spread over five buckets and windows of 2 and 8 ids, every step is
     taken; every page must follow the plain query's order, with nothing repeated or lost."""
-    monkeypatch.setattr(browse, "WINDOWS", (2, 8))
+    monkeypatch.setattr(page, "WINDOWS", (2, 8))
     ids = [3, 9, 65_530, 65_540, 131_000, 131_100, 196_700, 196_705, 196_800, 262_150]
     for n, pk in enumerate(ids):
         make_image(alice, f"kelp {'forest' if n % 2 else 'shore'} {n}", id=pk)
     for text in ("kelp", "forest", "kelp -forest", '"kelp forest"', "fore*"):
-        matches = browse.visible_images(alice).search(text).order_by("-id")
+        matches = access.visible_images(alice).search(text).order_by("-id")
         expected = list(matches.values_list("pk", flat=True))
         assert expected, text
         for page_size in (1, 2, 4, 48):
@@ -525,13 +526,13 @@ def test_anonymous_people_are_sent_to_sign_in(client):
 
 
 def test_a_job_with_a_board_puts_its_outputs_on_it(alice, standin):
-    from gallery import services
+    from gallery import jobs
 
     board = boards.create_board(owner=alice, name="Inbox")
-    job = services.create_job(owner=alice, prompt="a kite", model="gpt-image-1", n=2)
+    job = jobs.create_job(owner=alice, prompt="a kite", model="gpt-image-1", n=2)
     job.board = board
     job.save(update_fields=["board"])
-    services.run_job(services.claim_job(job.pk))
+    jobs.run_job(jobs.claim_job(job.pk))
     assert set(board.images.values_list("job_id", flat=True)) == {job.pk}
     assert board.images.count() == 2
 

@@ -10,7 +10,7 @@ import PIL.Image
 import pytest
 import respx
 
-from gallery import images_api
+from gallery import imagesapi
 
 BASE = "https://api.example.test/v1"
 
@@ -30,7 +30,7 @@ def api(settings, monkeypatch):
 
 
 def generate():
-    return images_api.generate(model="gpt-image-1", prompt="a red fox", size="1024x1024")
+    return imagesapi.generate(model="gpt-image-1", prompt="a red fox", size="1024x1024")
 
 
 def test_minimal_launch_era_response_parses(api):
@@ -97,33 +97,33 @@ def test_request_body_never_carries_response_format(api):
     [
         (
             httpx.Response(200, html="<!doctype html><html>Cloudflare</html>"),
-            images_api.PermanentError,
+            imagesapi.PermanentError,
             "HTML page",
         ),
         (
             httpx.Response(200, text='{"created": 1, "data": [{"b64_json": "iVBO'),
-            images_api.TransientError,
+            imagesapi.TransientError,
             "cut off",
         ),
         (
             httpx.Response(200, json={"created": 1, "data": [{"b64_json": "bm90IGFuIGltYWdl"}]}),
-            images_api.TransientError,
+            imagesapi.TransientError,
             "does not decode",
         ),
         (
             httpx.Response(200, json={"created": 1, "data": [{"b64_json": "***"}]}),
-            images_api.TransientError,
+            imagesapi.TransientError,
             "base64",
         ),
-        (httpx.Response(200, json={"created": 1}), images_api.TransientError, "no images"),
+        (httpx.Response(200, json={"created": 1}), imagesapi.TransientError, "no images"),
         (
             httpx.Response(524, html="<html>A timeout occurred</html>"),
-            images_api.TransientError,
+            imagesapi.TransientError,
             "HTTP 524",
         ),
         (
             httpx.Response(301, headers={"location": "https://elsewhere.test/"}),
-            images_api.PermanentError,
+            imagesapi.PermanentError,
             "OPENAI_BASE_URL",
         ),
     ],
@@ -148,7 +148,7 @@ def test_rate_limit_is_transient_and_honours_retry_after_ms(api):
         },
         headers={"retry-after-ms": "1500", "retry-after": "2"},
     )
-    with pytest.raises(images_api.TransientError) as caught:
+    with pytest.raises(imagesapi.TransientError) as caught:
         generate()
     assert caught.value.retry_after == 1.5
     assert caught.value.status == 429
@@ -166,7 +166,7 @@ def test_quota_exhaustion_is_permanent(api):
             }
         },
     )
-    with pytest.raises(images_api.PermanentError, match="out of credit"):
+    with pytest.raises(imagesapi.PermanentError, match="out of credit"):
         generate()
 
 
@@ -182,7 +182,7 @@ def test_comet_malformed_request_500_is_permanent(api):
             }
         },
     )
-    with pytest.raises(images_api.PermanentError, match="request id: 2025X"):
+    with pytest.raises(imagesapi.PermanentError, match="request id: 2025X"):
         generate()
 
 
@@ -198,7 +198,7 @@ def test_model_not_found_names_the_configured_models(api):
             }
         },
     )
-    with pytest.raises(images_api.PermanentError) as caught:
+    with pytest.raises(imagesapi.PermanentError) as caught:
         generate()
     assert (
         "gpt-image-1.5" in caught.value.message and "STUDIO_DEFAULT_MODEL" in caught.value.message
@@ -217,7 +217,7 @@ def test_the_key_never_appears_in_error_messages(api):
             }
         },
     )
-    with pytest.raises(images_api.PermanentError) as caught:
+    with pytest.raises(imagesapi.PermanentError) as caught:
         generate()
     assert "sk-test-secret" not in str(caught.value)
     assert "OPENAI_API_KEY" in caught.value.message
@@ -225,15 +225,15 @@ def test_the_key_never_appears_in_error_messages(api):
 
 def test_connection_errors_and_timeouts_are_transient(api):
     api.post("/images/generations").mock(side_effect=httpx.ConnectError("refused"))
-    with pytest.raises(images_api.TransientError, match="Could not reach"):
+    with pytest.raises(imagesapi.TransientError, match="Could not reach"):
         generate()
     api.post("/images/generations").mock(side_effect=httpx.ReadTimeout("slow"))
-    with pytest.raises(images_api.TransientError, match="did not answer"):
+    with pytest.raises(imagesapi.TransientError, match="did not answer"):
         generate()
 
 
 def test_retry_after_http_date_and_cap():
     headers = httpx.Headers({"retry-after": "Wed, 21 Oct 2099 07:28:00 GMT"})
-    assert images_api.retry_after(headers) == images_api.MAX_RETRY_AFTER
-    assert images_api.retry_after(httpx.Headers({"retry-after": "soon"})) is None
-    assert images_api.retry_after(httpx.Headers({})) is None
+    assert imagesapi.retry_after(headers) == imagesapi.MAX_RETRY_AFTER
+    assert imagesapi.retry_after(httpx.Headers({"retry-after": "soon"})) is None
+    assert imagesapi.retry_after(httpx.Headers({})) is None

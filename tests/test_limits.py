@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from PIL import Image as PILImage
 
-from gallery import limits
+from gallery.jobs import limits
 from gallery.models import Image, Job
 from tests.test_views import GOOD
 

@@ -9,14 +9,16 @@ import pytest
 from django.core.files.storage import default_storage
 from django.urls import reverse
 
-from gallery import budgets, media, registry, services
+from gallery import jobs, media
+from gallery.imagesapi import registry
+from gallery.jobs import budgets, run
 from gallery.models import Image, Job
 
 pytestmark = pytest.mark.django_db
 
 
 def new_job(owner, prompt="a red kite over hills", **params):
-    return services.create_job(
+    return jobs.create_job(
         owner=owner,
         prompt=prompt,
         model="gpt-image-1",
@@ -33,8 +35,8 @@ def staff(django_user_model):
 
 
 def test_streamed_partials_are_stored_as_derived_files_and_recorded_on_the_job(alice, standin):
-    job = services.claim_job(new_job(alice, partial_images=2).pk)
-    result = services._call_api(job)
+    job = jobs.claim_job(new_job(alice, partial_images=2).pk)
+    result = run._call_api(job)
     job.refresh_from_db()
     assert job.partial_index == 1 and job.partial_at is not None
     assert job.partial_file.startswith(f"partials/{job.pk}/")
@@ -46,7 +48,7 @@ def test_streamed_partials_are_stored_as_derived_files_and_recorded_on_the_job(a
 
 def test_final_images_replace_the_preview_and_its_files(alice, standin):
     job = new_job(alice, partial_images=3)
-    services.run_job(services.claim_job(job.pk))
+    jobs.run_job(jobs.claim_job(job.pk))
     job.refresh_from_db()
     assert job.status == Job.Status.SUCCEEDED and job.partial_file == ""
     assert default_storage.listdir(f"partials/{job.pk}") == ([], [])
@@ -57,7 +59,7 @@ def test_final_images_replace_the_preview_and_its_files(alice, standin):
 def test_no_previews_means_no_stream(alice, standin):
     job = new_job(alice, partial_images=0)
     assert "partial_images" not in job.params
-    services.run_job(services.claim_job(job.pk))
+    jobs.run_job(jobs.claim_job(job.pk))
     job.refresh_from_db()
     assert job.usage["output_tokens"] == 272 and job.partial_index is None
 
@@ -75,9 +77,9 @@ def test_estimate_counts_preview_tokens(alice):
 def test_canceling_a_queued_job_means_it_is_never_sent(alice, standin):
     standin.clear_requests()
     job = new_job(alice)
-    message = services.cancel_job(job, by=alice)
+    message = jobs.cancel_job(job, by=alice)
     assert "nothing was charged" in message
-    assert services.claim_job(job.pk) is None
+    assert jobs.claim_job(job.pk) is None
     job.refresh_from_db()
     assert job.status == Job.Status.CANCELED and job.attempts == 0
     from gallery import tasks
@@ -87,35 +89,35 @@ def test_canceling_a_queued_job_means_it_is_never_sent(alice, standin):
 
 
 def test_canceling_a_running_job_keeps_its_paid_images(alice, standin):
-    job = services.claim_job(new_job(alice).pk)
-    message = services.cancel_job(job, by=alice)
+    job = jobs.claim_job(new_job(alice).pk)
+    message = jobs.cancel_job(job, by=alice)
     assert "may already be incurred" in message
-    services.run_job(job)  # the worker was already waiting on the API
+    jobs.run_job(job)  # the worker was already waiting on the API
     job.refresh_from_db()
     assert job.status == Job.Status.CANCELED
     assert job.images.count() == 1 and job.cost_usd > 0
 
 
 def test_a_canceled_job_is_not_requeued_by_a_transient_failure(alice, standin):
-    job = services.claim_job(new_job(alice, prompt="busy [fault:503]").pk)
-    services.cancel_job(job, by=alice)
-    services.run_job(job)
+    job = jobs.claim_job(new_job(alice, prompt="busy [fault:503]").pk)
+    jobs.cancel_job(job, by=alice)
+    jobs.run_job(job)
     job.refresh_from_db()
     assert job.status == Job.Status.CANCELED
 
 
 def test_cancel_of_a_finished_job_says_so(alice, standin):
     job = new_job(alice)
-    services.run_job(services.claim_job(job.pk))
-    assert "already finished (done)" in services.cancel_job(job, by=alice)
+    jobs.run_job(jobs.claim_job(job.pk))
+    assert "already finished (done)" in jobs.cancel_job(job, by=alice)
 
 
 def test_retry_makes_a_new_job_with_the_exact_inputs(alice, standin):
     failed = new_job(alice, prompt="blocked [fault:moderation]", n=2, partial_images=1)
-    services.run_job(services.claim_job(failed.pk))
+    jobs.run_job(jobs.claim_job(failed.pk))
     failed.refresh_from_db()
     assert failed.status == Job.Status.FAILED
-    retry = services.retry_job(failed, by=alice)
+    retry = jobs.retry_job(failed, by=alice)
     assert retry.pk != failed.pk and retry.retry_of == failed
     assert (retry.prompt, retry.model, retry.params, retry.owner) == (
         failed.prompt,
@@ -144,13 +146,13 @@ def test_unfinished_jobs_hold_their_estimate_so_parallel_jobs_cannot_overspend(a
     budgets.set_person_limit(alice, one.estimate_usd * Decimal("1.5"))
     with pytest.raises(budgets.OverBudget, match="held for unfinished jobs"):
         new_job(alice)
-    services.cancel_job(one, by=alice)  # canceled before sending: nothing spent, nothing held
+    jobs.cancel_job(one, by=alice)  # canceled before sending: nothing spent, nothing held
     assert new_job(alice).status == Job.Status.QUEUED
 
 
 def test_actual_cost_counts_against_the_budget(alice, standin):
     job = new_job(alice)
-    services.run_job(services.claim_job(job.pk))
+    jobs.run_job(jobs.claim_job(job.pk))
     job.refresh_from_db()
     budgets.set_person_limit(alice, job.cost_usd + Decimal("0.001"))
     standing = budgets.person_standing(alice)
@@ -168,10 +170,10 @@ def test_the_studio_budget_applies_to_everyone(alice, bob, settings):
 
 def test_retry_is_subject_to_the_budget(alice):
     job = new_job(alice)
-    services.cancel_job(job, by=alice)
+    jobs.cancel_job(job, by=alice)
     budgets.set_person_limit(alice, Decimal("0.001"))
     with pytest.raises(budgets.OverBudget):
-        services.retry_job(job, by=alice)
+        jobs.retry_job(job, by=alice)
 
 
 def test_admins_see_who_is_near_their_limit(alice, bob):
@@ -205,7 +207,7 @@ def test_a_prices_file_overrides_the_registry(settings, tmp_path):
 def test_cancel_and_retry_are_for_the_owner_and_staff_only(client, alice, bob, staff, name):
     job = new_job(alice)
     if name == "gallery:job-retry":
-        services.cancel_job(job, by=alice)
+        jobs.cancel_job(job, by=alice)
     url = reverse(name, args=[job.pk])
     assert client.post(url).status_code == 302  # anonymous: to the sign-in page
     client.force_login(bob)
@@ -229,7 +231,7 @@ def test_cancel_from_the_card_shows_what_it_means(alice_client, alice):
 
 def test_retry_from_the_card_shows_the_new_job_above_the_old(alice_client, alice):
     job = new_job(alice)
-    services.cancel_job(job, by=alice)
+    jobs.cancel_job(job, by=alice)
     response = alice_client.post(
         reverse("gallery:job-retry", args=[job.pk]), headers={"HX-Request": "true"}
     )
@@ -241,7 +243,7 @@ def test_retry_from_the_card_shows_the_new_job_above_the_old(alice_client, alice
 
 def test_retry_over_budget_shows_the_refusal_on_the_card(alice_client, alice):
     job = new_job(alice)
-    services.cancel_job(job, by=alice)
+    jobs.cancel_job(job, by=alice)
     budgets.set_person_limit(alice, Decimal("0.001"))
     response = alice_client.post(reverse("gallery:job-retry", args=[job.pk]))
     assert response.status_code == 400
@@ -282,10 +284,10 @@ def test_queue_panel_shows_position_and_staff_see_api_health(client, alice, bob,
 
 
 def test_preview_is_served_while_running_and_404_after(alice_client, alice, standin):
-    job = services.claim_job(new_job(alice, partial_images=1).pk)
+    job = jobs.claim_job(new_job(alice, partial_images=1).pk)
     url = reverse("gallery:job-partial", args=[job.pk])
     assert alice_client.get(url).status_code == 404
-    services._call_api(job)
+    run._call_api(job)
     job.refresh_from_db()
     response = alice_client.get(url)
     assert response.status_code == 200 and response["Content-Type"] == "image/png"
@@ -298,7 +300,7 @@ def test_spending_page_charts_each_person_and_hides_others_from_non_staff(
     client, alice, bob, staff, standin
 ):
     for owner in (alice, bob):
-        services.run_job(services.claim_job(new_job(owner).pk))
+        jobs.run_job(jobs.claim_job(new_job(owner).pk))
     client.force_login(alice)
     text = client.get(reverse("gallery:spending")).content.decode()
     assert "<polyline" in text and "alice" in text and "bob" not in text
@@ -319,20 +321,20 @@ def test_estimate_view_counts_previews(alice_client):
 def test_a_private_jobs_preview_is_404_to_others_and_a_retry_stays_private(
     client, alice, bob, standin
 ):
-    job = services.claim_job(new_job(alice, partial_images=1, visibility="private").pk)
-    services._call_api(job)
+    job = jobs.claim_job(new_job(alice, partial_images=1, visibility="private").pk)
+    run._call_api(job)
     url = reverse("gallery:job-partial", args=[job.pk])
     client.force_login(bob)
     assert client.get(url).status_code == 404
     client.force_login(alice)
     assert client.get(url).status_code == 200
-    services.cancel_job(job, by=alice)
-    assert services.retry_job(job, by=alice).visibility == "private"
+    jobs.cancel_job(job, by=alice)
+    assert jobs.retry_job(job, by=alice).visibility == "private"
 
 
 def test_a_shared_jobs_preview_is_visible_to_other_signed_in_people(client, alice, bob, standin):
-    job = services.claim_job(new_job(alice, partial_images=1, visibility="shared").pk)
-    services._call_api(job)
+    job = jobs.claim_job(new_job(alice, partial_images=1, visibility="shared").pk)
+    run._call_api(job)
     client.force_login(bob)
     assert client.get(reverse("gallery:job-partial", args=[job.pk])).status_code == 200
     client.logout()

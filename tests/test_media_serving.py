@@ -8,8 +8,9 @@ from django.test import Client
 from django.urls import reverse
 from PIL import Image as PILImage
 
-from gallery import media, verification
+from gallery import media
 from gallery.models import Visibility
+from gallery.provenance import verification
 
 pytestmark = pytest.mark.django_db
 

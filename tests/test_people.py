@@ -9,8 +9,9 @@ from django.test import Client
 from django.urls import reverse
 from PIL import Image as PILImage
 
-from gallery import services, verification
+from gallery import jobs
 from gallery.models import Image, Job, Visibility
+from gallery.provenance import verification
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +35,7 @@ def test_admin_deactivates_a_person_who_keeps_their_images(staff_client, alice, 
     alices_client = Client()
     alices_client.force_login(alice)
     image = verification.add_to_gallery(owner=alice, data=png(), visibility=Visibility.SHARED)
-    queued = services.create_job(owner=alice, prompt="later", model="gpt-image-1")
+    queued = jobs.create_job(owner=alice, prompt="later", model="gpt-image-1")
     response = staff_client.post(
         reverse("admin:auth_user_changelist"),
         {"action": "deactivate", "_selected_action": [alice.pk]},
@@ -67,8 +68,8 @@ def test_staff_cannot_deactivate_themselves_by_accident(staff_client, django_use
 
 
 def test_admin_actions_change_a_jobs_visibility_with_its_images(staff_client, alice, standin):
-    job = services.create_job(owner=alice, prompt="a fox", model="gpt-image-1", n=2)
-    services.run_job(services.claim_job(job.pk))
+    job = jobs.create_job(owner=alice, prompt="a fox", model="gpt-image-1", n=2)
+    jobs.run_job(jobs.claim_job(job.pk))
     staff_client.post(
         reverse("admin:gallery_job_changelist"),
         {"action": "make_private", "_selected_action": [job.pk]},

@@ -24,7 +24,8 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from gallery import provenance, signing_credentials
+from gallery import provenance
+from gallery.provenance import credentials
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
 C2PA_FIXTURES = SHARED / "c2pa"
@@ -141,7 +142,7 @@ def dev_dir(settings, tmp_path_factory):
 
 @pytest.fixture
 def dev_root_trusted(settings, dev_dir):
-    root = signing_credentials.ensure_development_credential(dev_dir).root
+    root = credentials.ensure_development_credential(dev_dir).root
     settings.C2PA_TRUST_ANCHOR_FILES = [*settings.C2PA_TRUST_ANCHOR_FILES, root]
 
 
@@ -633,10 +634,10 @@ def test_signing_bytes_that_are_not_the_declared_image_is_a_signing_error(dev_di
 def test_dev_credential_is_created_once_with_private_key_files(tmp_path):
     directory = tmp_path / "dev"
 
-    first = signing_credentials.ensure_development_credential(directory)
+    first = credentials.ensure_development_credential(directory)
     chain_before = first.chain.read_bytes()
     inode_before = first.key.stat().st_ino
-    second = signing_credentials.ensure_development_credential(directory)
+    second = credentials.ensure_development_credential(directory)
 
     assert second == first
     assert second.chain.read_bytes() == chain_before
@@ -648,7 +649,7 @@ def test_dev_credential_is_created_once_with_private_key_files(tmp_path):
 
 
 def test_dev_credential_is_a_leaf_and_intermediate_under_a_separate_root(tmp_path):
-    paths = signing_credentials.ensure_development_credential(tmp_path)
+    paths = credentials.ensure_development_credential(tmp_path)
 
     leaf, intermediate = x509.load_pem_x509_certificates(paths.chain.read_bytes())
     root = x509.load_pem_x509_certificate(paths.root.read_bytes())
@@ -664,7 +665,7 @@ def test_dev_credential_is_a_leaf_and_intermediate_under_a_separate_root(tmp_pat
 
 def _ensure_in_child(directory, barrier, results):
     barrier.wait()
-    paths = signing_credentials.ensure_development_credential(Path(directory))
+    paths = credentials.ensure_development_credential(Path(directory))
     results.put(paths.chain.read_bytes() + paths.key.read_bytes())
 
 
@@ -690,13 +691,11 @@ def test_racing_processes_end_up_with_one_dev_credential(tmp_path):
 
 
 def test_expiring_dev_credential_is_replaced(tmp_path, monkeypatch):
-    first = signing_credentials.ensure_development_credential(tmp_path)
+    first = credentials.ensure_development_credential(tmp_path)
     chain = first.chain.read_bytes()
-    monkeypatch.setattr(
-        signing_credentials, "_RENEW_BEFORE", signing_credentials.dt.timedelta(days=365 * 6)
-    )
+    monkeypatch.setattr(credentials, "_RENEW_BEFORE", credentials.dt.timedelta(days=365 * 6))
 
-    signing_credentials.ensure_development_credential(tmp_path)
+    credentials.ensure_development_credential(tmp_path)
 
     assert first.chain.read_bytes() != chain
 

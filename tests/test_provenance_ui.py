@@ -19,8 +19,9 @@ from django.test import Client
 from django.urls import reverse
 from PIL import Image as PILImage
 
-from gallery import media, provenance, services, verification
+from gallery import jobs, media, provenance
 from gallery.models import Image
+from gallery.provenance import manifests, verification
 from gallery.templatetags.provenance_ui import model_mismatch
 
 pytestmark = pytest.mark.django_db
@@ -200,8 +201,9 @@ def test_page_views_do_no_c2pa_reading(alice, alice_client, monkeypatch):
         raise AssertionError("a page view read C2PA")
 
     monkeypatch.setattr(provenance, "read", forbidden)
-    monkeypatch.setattr(provenance, "_open_reader", forbidden)
-    monkeypatch.setattr(provenance.c2pa, "Reader", forbidden)
+    monkeypatch.setattr(manifests, "read", forbidden)
+    monkeypatch.setattr(manifests, "_open_reader", forbidden)
+    monkeypatch.setattr(manifests.c2pa, "Reader", forbidden)
     detail = alice_client.get(image.get_absolute_url())
     assert detail.status_code == 200 and "Truepic Lens CLI in ChatGPT" in detail.content.decode()
     gallery = alice_client.get(reverse("gallery:gallery"), {"kind": "all"})
@@ -226,7 +228,7 @@ def test_original_whose_bytes_changed_is_refused_with_a_clear_page(alice, alice_
     data = bytearray(path.read_bytes())
     data[-1] ^= 0xFF  # one bit-rotted byte
     path.write_bytes(bytes(data))
-    with caplog.at_level(logging.ERROR, logger="gallery.views"):
+    with caplog.at_level(logging.ERROR, logger="gallery.views.images"):
         response = alice_client.get(reverse("gallery:image-original", args=[image.pk]))
     assert response.status_code == 409
     assert "no longer matches its fingerprint" in response.content.decode()
@@ -357,15 +359,15 @@ def test_verify_goes_by_content_not_by_a_lying_extension(alice_client):
 def test_generated_image_reads_valid_ai_with_the_jobs_model_and_the_panel_shows_it(
     alice, alice_client, standin
 ):
-    job = services.create_job(
+    job = jobs.create_job(
         owner=alice,
         prompt="a lighthouse at dusk",
         model="gpt-image-1",
         quality="low",
         size="1024x1024",
     )
-    claimed = services.claim_job(job.pk)
-    assert services.run_job(claimed) is None
+    claimed = jobs.claim_job(job.pk)
+    assert jobs.run_job(claimed) is None
     image = job.images.get()
     assert image.provenance_state == "valid" and image.ai_generated
     assert image.provenance["ai_source"]["software_agent"] == job.model

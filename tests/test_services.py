@@ -6,14 +6,14 @@ from decimal import Decimal
 
 import pytest
 
-from gallery import media, services
+from gallery import jobs, media
 from gallery.models import Attempt, Image, Job
 
 pytestmark = pytest.mark.django_db
 
 
 def queued_job(owner, prompt="a red kite over hills", **params):
-    return services.create_job(
+    return jobs.create_job(
         owner=owner,
         prompt=prompt,
         model="gpt-image-1",
@@ -22,9 +22,9 @@ def queued_job(owner, prompt="a red kite over hills", **params):
 
 
 def run(job):
-    claimed = services.claim_job(job.pk)
+    claimed = jobs.claim_job(job.pk)
     assert claimed is not None
-    return services.run_job(claimed)
+    return jobs.run_job(claimed)
 
 
 def test_success_stores_originals_byte_for_byte_with_thumbnails(alice, standin):
@@ -62,16 +62,16 @@ def test_transient_failure_requeues_with_backoff(alice, standin):
     assert delay is not None and delay > 0
     assert job.status == Job.Status.QUEUED and job.next_attempt_at is not None
     assert "rate limit" in job.error
-    assert services.claim_job(job.pk) is None or delay < 0.05  # not due yet
+    assert jobs.claim_job(job.pk) is None or delay < 0.05  # not due yet
     assert Attempt.objects.get(job=job).outcome == Attempt.Outcome.RETRYING
 
 
 def test_retry_after_from_the_api_is_honoured(settings):
     settings.JOB_RETRY_BASE_DELAY = 0.01
     settings.JOB_RETRY_MAX_DELAY = 60
-    assert services.retry_delay(1, 7.5) == 7.5
-    assert services.retry_delay(1, 600) == 60
-    assert 0.0075 <= services.retry_delay(1, None) <= 0.01
+    assert jobs.retry_delay(1, 7.5) == 7.5
+    assert jobs.retry_delay(1, 600) == 60
+    assert 0.0075 <= jobs.retry_delay(1, None) <= 0.01
 
 
 def test_permanent_failure_fails_at_once(alice, standin):
@@ -107,8 +107,8 @@ def test_broken_answers_store_nothing(alice, standin, settings, fault):
 
 def test_a_job_is_claimed_once(alice, standin):
     job = queued_job(alice)
-    assert services.claim_job(job.pk) is not None
-    assert services.claim_job(job.pk) is None
+    assert jobs.claim_job(job.pk) is not None
+    assert jobs.claim_job(job.pk) is None
 
 
 def test_same_bytes_are_one_file(tmp_path):

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from PIL import Image, ImageChops
 
-from gallery.standin import StandinServer
+from gallery.imagesapi.standin import StandinServer
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = {"Authorization": "Bearer sk-test-key-0000"}

@@ -156,9 +156,9 @@ def test_healthz_reports_each_part_as_json(client, standin):
 
 
 def test_use_these_settings_prefills_the_form(alice_client, alice, standin):
-    from gallery import services
+    from gallery import jobs
 
-    job = services.create_job(
+    job = jobs.create_job(
         owner=alice,
         prompt="a teal kite",
         model="gpt-image-1.5",
@@ -168,7 +168,7 @@ def test_use_these_settings_prefills_the_form(alice_client, alice, standin):
         output_format="webp",
         output_compression=70,
     )
-    services.run_job(services.claim_job(job.pk))
+    jobs.run_job(jobs.claim_job(job.pk))
     image = job.images.first()
     page = alice_client.get(reverse("gallery:create"), {"remix": image.pk}).content.decode()
     assert "a teal kite</textarea>" in page
@@ -179,16 +179,16 @@ def test_use_these_settings_prefills_the_form(alice_client, alice, standin):
 
 
 def test_original_is_served_byte_for_byte(alice_client, alice, standin):
-    from gallery import media, services
+    from gallery import jobs, media
 
-    job = services.create_job(
+    job = jobs.create_job(
         owner=alice,
         prompt="exact bytes",
         model="gpt-image-1",
         output_format="jpeg",
         output_compression=50,
     )
-    services.run_job(services.claim_job(job.pk))
+    jobs.run_job(jobs.claim_job(job.pk))
     image = job.images.get()
     response = alice_client.get(reverse("gallery:image-original", args=[image.pk]))
     assert response["Content-Type"] == "image/jpeg"

@@ -7,8 +7,9 @@ from django.http import Http404
 from django.urls import reverse
 from PIL import Image as PILImage
 
-from gallery import access, services, verification
+from gallery import access, accounts, jobs
 from gallery.models import Image, Job, Profile, Visibility
+from gallery.provenance import verification
 
 pytestmark = pytest.mark.django_db
 
@@ -64,27 +65,27 @@ def test_viewer_and_owner_lookups_answer_404_not_403(alice, bob, staff, alices):
 
 def test_new_jobs_follow_the_persons_preference_then_the_site_default(alice, settings):
     settings.STUDIO_DEFAULT_VISIBILITY = "private"
-    job = services.create_job(owner=alice, prompt="p", model="gpt-image-1")
+    job = jobs.create_job(owner=alice, prompt="p", model="gpt-image-1")
     assert job.visibility == Visibility.PRIVATE
-    services.set_default_visibility(user=alice, visibility=Visibility.SHARED)
-    assert services.create_job(owner=alice, prompt="p", model="gpt-image-1").visibility == "shared"
-    chosen = services.create_job(owner=alice, prompt="p", model="gpt-image-1", visibility="private")
+    accounts.set_default_visibility(user=alice, visibility=Visibility.SHARED)
+    assert jobs.create_job(owner=alice, prompt="p", model="gpt-image-1").visibility == "shared"
+    chosen = jobs.create_job(owner=alice, prompt="p", model="gpt-image-1", visibility="private")
     assert chosen.visibility == "private"
     assert Profile.objects.filter(user=alice).count() == 1  # made when she chose, not before
 
 
 def test_images_take_the_jobs_visibility_even_when_changed_while_running(alice, standin):
-    job = services.create_job(owner=alice, prompt="a fox", model="gpt-image-1", n=2)
-    claimed = services.claim_job(job.pk)
-    services.set_visibility(target=job, visibility=Visibility.PRIVATE)
-    services.run_job(claimed)  # the claimed copy still says "shared"
+    job = jobs.create_job(owner=alice, prompt="a fox", model="gpt-image-1", n=2)
+    claimed = jobs.claim_job(job.pk)
+    access.set_visibility(target=job, visibility=Visibility.PRIVATE)
+    jobs.run_job(claimed)  # the claimed copy still says "shared"
     assert set(job.images.values_list("visibility", flat=True)) == {"private"}
 
 
 def test_changing_a_jobs_visibility_changes_its_images(alice, standin):
-    job = services.create_job(owner=alice, prompt="a fox", model="gpt-image-1", n=2)
-    services.run_job(services.claim_job(job.pk))
-    services.set_visibility(target=job, visibility=Visibility.PRIVATE)
+    job = jobs.create_job(owner=alice, prompt="a fox", model="gpt-image-1", n=2)
+    jobs.run_job(jobs.claim_job(job.pk))
+    access.set_visibility(target=job, visibility=Visibility.PRIVATE)
     assert Job.objects.get(pk=job.pk).visibility == "private"
     assert set(job.images.values_list("visibility", flat=True)) == {"private"}
 
@@ -109,10 +110,10 @@ def test_bob_never_sees_alices_private_image_anywhere(client, alice, bob, alices
 
 
 def test_private_job_page_and_remix_are_hidden_from_others(client, alice, bob, standin):
-    job = services.create_job(
+    job = jobs.create_job(
         owner=alice, prompt="secret lighthouse", model="gpt-image-1", visibility="private"
     )
-    services.run_job(services.claim_job(job.pk))
+    jobs.run_job(jobs.claim_job(job.pk))
     image = job.images.get()
     client.force_login(bob)
     assert client.get(reverse("gallery:job-detail", args=[job.pk])).status_code == 404
@@ -125,10 +126,10 @@ def test_private_job_page_and_remix_are_hidden_from_others(client, alice, bob, s
 
 
 def test_an_image_made_private_alone_leaves_the_shared_job_page(client, alice, bob, standin):
-    job = services.create_job(owner=alice, prompt="two foxes", model="gpt-image-1", n=2)
-    services.run_job(services.claim_job(job.pk))
+    job = jobs.create_job(owner=alice, prompt="two foxes", model="gpt-image-1", n=2)
+    jobs.run_job(jobs.claim_job(job.pk))
     hidden, kept = job.images.order_by("index")
-    services.set_visibility(target=hidden, visibility=Visibility.PRIVATE)
+    access.set_visibility(target=hidden, visibility=Visibility.PRIVATE)
     client.force_login(bob)
     page = client.get(reverse("gallery:job-detail", args=[job.pk])).content.decode()
     assert reverse("gallery:image-detail", args=[kept.pk]) in page
@@ -163,8 +164,8 @@ def test_others_changing_visibility_get_404_and_change_nothing(client, bob, alic
 
 
 def test_job_page_changes_the_job_and_all_its_images(client, alice, standin):
-    job = services.create_job(owner=alice, prompt="a fox", model="gpt-image-1", n=2)
-    services.run_job(services.claim_job(job.pk))
+    job = jobs.create_job(owner=alice, prompt="a fox", model="gpt-image-1", n=2)
+    jobs.run_job(jobs.claim_job(job.pk))
     client.force_login(alice)
     page = client.get(job.get_absolute_url()).content.decode()
     assert "Make private" in page
@@ -195,7 +196,7 @@ def test_create_form_visibility_choice_is_stored(client, alice, django_capture_o
 
 
 def test_verify_add_to_gallery_offers_the_visibility_defaulting_to_the_preference(client, alice):
-    services.set_default_visibility(user=alice, visibility=Visibility.PRIVATE)
+    accounts.set_default_visibility(user=alice, visibility=Visibility.PRIVATE)
     client.force_login(alice)
     page = client.post(reverse("gallery:verify"), {"file": io.BytesIO(png())}).content.decode()
     assert '<option value="private" selected>' in page

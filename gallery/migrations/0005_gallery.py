@@ -5,7 +5,7 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
-from gallery import search
+from gallery.browse import search
 
 
 def create_search_index(apps, schema_editor):

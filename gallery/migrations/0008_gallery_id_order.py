@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.db import migrations, models
 
-from gallery import search
+from gallery.browse import search
 
 
 def widen_search_index(apps, schema_editor):

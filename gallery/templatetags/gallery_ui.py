@@ -10,7 +10,7 @@ from django.middleware.csrf import get_token
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from ..models import Image
+from gallery.models import Image
 
 register = template.Library()
 

@@ -1,6 +1,7 @@
 from django import template
 
-from .. import access, lineage
+from gallery import access
+from gallery.browse import lineage
 
 register = template.Library()
 

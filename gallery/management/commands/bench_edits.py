@@ -24,8 +24,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.test import override_settings
 
-from gallery import edits, images_api, services, uploads
-from gallery.standin.server import StandinServer
+from gallery import imagesapi, jobs
+from gallery.imagesapi.standin.server import StandinServer
+from gallery.jobs import edits, uploads
 
 
 class Rollback(Exception):
@@ -66,7 +67,7 @@ class Command(BaseCommand):
         def count_bytes(request):
             sent.append(int(request.headers.get("content-length", 0)))
 
-        client = images_api._http()
+        client = imagesapi.client._http()
         client.event_hooks["request"].append(count_bytes)
         try:
             with (
@@ -113,8 +114,8 @@ class Command(BaseCommand):
                             quality="low",
                             **extra,
                         )
-                        job = services.claim_job(job.pk)
-                        if services.run_job(job) is not None:
+                        job = jobs.claim_job(job.pk)
+                        if jobs.run_job(job) is not None:
                             raise CommandError(f"{name}: the edit failed: {job.error}")
                         totals.append((time.perf_counter() - start) * 1000)
                         start = time.perf_counter()

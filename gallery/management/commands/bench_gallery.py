@@ -26,10 +26,11 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import reverse
 
-from gallery import browse, registry, search
+from gallery import access, browse
+from gallery.browse import search
+from gallery.imagesapi import registry
+from gallery.management.commands.seed_gallery import BENCH_BOARD, rare_words
 from gallery.models import Board, Image
-
-from .seed_gallery import BENCH_BOARD, rare_words
 
 SCROLLS = 1000
 
@@ -92,7 +93,7 @@ class Command(BaseCommand):
             self._print(report)
 
     def _scenarios(self, person) -> dict[str, dict]:
-        newest = browse.visible_images(person).exclude(source=Image.Source.UPLOAD).order_by("-id")
+        newest = access.visible_images(person).exclude(source=Image.Source.UPLOAD).order_by("-id")
         self.scrolls = min(SCROLLS, newest.count() // browse.PAGE_SIZE - 1)
         deep = newest.values_list("id", flat=True)[self.scrolls * browse.PAGE_SIZE - 1]
         rare = next(w for w in rare_words() if Image.objects.search(w).exists())
@@ -122,7 +123,7 @@ class Command(BaseCommand):
         call builds its query for the person (visible images, uploads left out)."""
 
         def base():
-            return browse.visible_images(person).exclude(source=Image.Source.UPLOAD)
+            return access.visible_images(person).exclude(source=Image.Source.UPLOAD)
 
         newest = ("-id",)
         size = browse.PAGE_SIZE + 1

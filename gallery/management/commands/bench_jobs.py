@@ -152,13 +152,13 @@ def report(label: str, jobs: int, result: dict) -> str:
 
 def run_phase(options) -> dict:
     """Inside the lab: queue the jobs, wait for all to finish, and measure."""
-    from gallery import services, tasks
+    from gallery import jobs, tasks
     from gallery.models import Attempt, Image, Job
 
     owner, _ = get_user_model().objects.get_or_create(username=f"bench-{options['phase']}")
 
     def new_job(i: int):
-        return services.create_job(
+        return jobs.create_job(
             owner=owner,
             # One prompt for all: the stand-in renders it once and, unsigned, answers at
             # almost no CPU cost of its own, so the figures measure the studio.
@@ -182,19 +182,19 @@ def run_phase(options) -> dict:
         for pk in ids:
             tasks.run_job.delay(pk)
         wait_for(Job.objects.filter(pk__in=ids))
-    jobs = list(Job.objects.filter(pk__in=ids))
-    finished = max(job.finished_at for job in jobs).timestamp()
+    done = list(Job.objects.filter(pk__in=ids))
+    finished = max(job.finished_at for job in done).timestamp()
     images = Image.objects.filter(job_id__in=ids).count()
     queue_to_call, response_to_visible = [], []
     attempts = {a.job_id: a for a in Attempt.objects.filter(job_id__in=ids).order_by("number")}
-    for job in jobs:
+    for job in done:
         attempt = attempts[job.pk]
         called = attempt.started_at.timestamp()
         answered = called + (attempt.api_ms or 0) / 1000
         queue_to_call.append((called - job.created_at.timestamp()) * 1000)
         response_to_visible.append((job.finished_at.timestamp() - answered) * 1000)
     return {
-        "succeeded": sum(job.status == Job.Status.SUCCEEDED for job in jobs),
+        "succeeded": sum(job.status == Job.Status.SUCCEEDED for job in done),
         "images": images,
         "wall": finished - started,
         "images_per_s": images / (finished - started),

@@ -10,8 +10,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.db.models import Count
 
+from gallery.imagesapi.standin import faults
 from gallery.management.benchkit import Lab, last_json_line, load_average, start_redis
-from gallery.standin import faults
 
 # `hang` needs a short client timeout to end; the lab sets one (see ENV).
 FAULTS = [name for name in faults.FAULTS if name != "stream_cut"]
@@ -183,15 +183,15 @@ def lab_check_gallery(lab: Lab) -> str:
         return "\n  ".join(["found:", *findings, f"after --repair: {repaired}"])
 
 
-def submit(jobs: int, people: int) -> dict:
-    from gallery import services, tasks
+def submit(count: int, people: int) -> dict:
+    from gallery import jobs, tasks
 
     owners = [
         get_user_model().objects.get_or_create(username=f"chaos-{i}")[0] for i in range(people)
     ]
     with transaction.atomic():
         ids = [
-            services.create_job(
+            jobs.create_job(
                 owner=owners[i % people],
                 prompt=f"chaos job {i}: a lighthouse in a storm",
                 model="gpt-image-1",
@@ -199,7 +199,7 @@ def submit(jobs: int, people: int) -> dict:
                 quality="low",
                 n=1 + (i % 3 == 0),
             ).pk
-            for i in range(jobs)
+            for i in range(count)
         ]
     for pk in ids:
         tasks.run_job.delay(pk)

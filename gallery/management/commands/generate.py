@@ -4,8 +4,9 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from gallery import registry, services, tasks
+from gallery import jobs, tasks
 from gallery.forms import GenerateForm
+from gallery.imagesapi import registry
 from gallery.models import Job
 
 
@@ -48,7 +49,7 @@ class Command(BaseCommand):
             raise CommandError(f"Nothing queued. {problems}")
         owner, _ = get_user_model().objects.get_or_create(username=options["user"])
         with transaction.atomic():
-            job = services.create_job(owner=owner, **form.cleaned_data)
+            job = jobs.create_job(owner=owner, **form.cleaned_data)
             tasks.run_job.delay_on_commit(job.pk)
         self.stdout.write(f"queued job {job.pk}")
         if options["wait"]:

@@ -20,7 +20,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from gallery import media, registry, search
+from gallery import media
+from gallery.browse import search
+from gallery.imagesapi import registry
 from gallery.models import Board, BoardImage, Favourite, Image
 
 SUBJECTS = (

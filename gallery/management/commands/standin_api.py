@@ -6,8 +6,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from PIL import Image
 
-from gallery.standin import StandinServer
-from gallery.standin.faults import FAULTS
+from gallery.imagesapi.standin import StandinServer
+from gallery.imagesapi.standin.faults import FAULTS
 
 
 def _names(values: list[str] | None) -> list[str]:

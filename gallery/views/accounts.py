@@ -8,9 +8,9 @@ from django.db import transaction
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from . import accounts, services
-from .forms import PreferencesForm
-from .models import Invite
+from gallery import accounts
+from gallery.forms import PreferencesForm
+from gallery.models import Invite
 
 
 class SignupForm(UserCreationForm):
@@ -74,14 +74,14 @@ def invites(request):
 def preferences(request):
     """A person's own settings: who sees their new images by default."""
     if request.method == "GET":
-        initial = {"default_visibility": services.default_visibility(request.user)}
+        initial = {"default_visibility": accounts.default_visibility(request.user)}
         return render(
             request, "registration/settings.html", {"form": PreferencesForm(initial=initial)}
         )
     form = PreferencesForm(request.POST)
     if not form.is_valid():
         return render(request, "registration/settings.html", {"form": form}, status=400)
-    services.set_default_visibility(
+    accounts.set_default_visibility(
         user=request.user, visibility=form.cleaned_data["default_visibility"]
     )
     return render(request, "registration/settings.html", {"form": form, "saved": True})

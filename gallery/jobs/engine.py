@@ -30,10 +30,10 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Max, Min, Sum
+from django.db.models import Count, Max, Min, Q, Sum
 from django.utils import timezone
 
-from .models import Attempt, Job
+from gallery.models import Attempt, Job
 
 log = logging.getLogger(__name__)
 
@@ -323,3 +323,19 @@ def close_connection() -> None:
 
 def _hostname() -> str:
     return socket.gethostname()
+
+
+def jobs_needing_a_doorbell(*, limit: int = 500) -> list[int]:
+    """Ids of jobs whose broker message may have been lost, so they need to be sent again.
+
+    The database, not the broker, is the source of truth: a broker that restarts empty, a
+    retry countdown held by a worker that died, or a crash between commit and enqueue all
+    leave a job queued with nobody coming for it. Running jobs whose lease ran out (their
+    worker was killed) go back to the queue first. Sending a job twice is harmless: only
+    one claim can win."""
+    requeue_lost_jobs(limit=limit)
+    overdue = timezone.now() - timedelta(seconds=settings.DOORBELL_SECONDS)
+    stale = Job.objects.filter(status=Job.Status.QUEUED).filter(
+        Q(next_attempt_at__isnull=True, created_at__lt=overdue) | Q(next_attempt_at__lt=overdue)
+    )
+    return list(stale.order_by("created_at").values_list("pk", flat=True)[:limit])

@@ -19,8 +19,8 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
-from . import media, provenance
-from .models import Image, Profile
+from gallery import media, provenance
+from gallery.models import Image, Profile
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 `create_edit_job` checks everything the API would refuse (count, model support, the mask's
 format, alpha and size) before anything is stored, so a refused request leaves nothing behind.
-`run_edit` is what `services._call_api` calls for an edit job. `make_composites` builds the
+`run_edit` is what `run._call_api` calls for an edit job. `make_composites` builds the
 "keep unmasked pixels" images: the model's output pasted over the untouched first input only
 where the mask is transparent, signed by the studio with the model's output as its parent
 ingredient and the original as a component (the output itself keeps OpenAI's manifest as
@@ -17,8 +17,10 @@ from dataclasses import dataclass
 import PIL.Image
 from django.db import transaction
 
-from . import budgets, engine, images_api, media, provenance, registry, uploads
-from .models import Image, ImageParent, Job, JobInput, Profile
+from gallery import imagesapi, media, provenance
+from gallery.imagesapi import registry
+from gallery.jobs import budgets, engine, uploads
+from gallery.models import Image, ImageParent, Job, JobInput, Profile
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +154,7 @@ def check_mask(data: bytes, first_size: tuple[int, int]) -> None:
             raise EditRefused("The mask is damaged or truncated.") from None
 
 
-def run_edit(job: Job, on_partial: images_api.PartialCallback | None = None) -> images_api.Result:
+def run_edit(job: Job, on_partial: imagesapi.PartialCallback | None = None) -> imagesapi.Result:
     """POST the job's inputs (in order) and mask to /images/edits. The database is used
     only to list the inputs: no connection is held during the call (see engine.db_slot)."""
     with engine.db_slot():
@@ -161,16 +163,16 @@ def run_edit(job: Job, on_partial: images_api.PartialCallback | None = None) -> 
         files = [_input_file(link) for link in links]
         mask = None
         if job.mask:
-            mask = images_api.InputFile("mask.png", media.read(job.mask.name), "image/png")
+            mask = imagesapi.InputFile("mask.png", media.read(job.mask.name), "image/png")
     except OSError as error:
         # Nothing was sent, nothing was paid: say so rather than retry a file that is gone.
-        raise images_api.PermanentError(
+        raise imagesapi.PermanentError(
             f"An input of this edit is missing from storage ({error.__class__.__name__}); "
             "add the images again.",
             code="input_missing",
         ) from error
     params = job.params
-    return images_api.edit(
+    return imagesapi.edit(
         model=job.model,
         prompt=job.prompt,
         images=files,
@@ -186,10 +188,10 @@ def run_edit(job: Job, on_partial: images_api.PartialCallback | None = None) -> 
     )
 
 
-def _input_file(link: JobInput) -> images_api.InputFile:
+def _input_file(link: JobInput) -> imagesapi.InputFile:
     data, content_type = uploads.for_api(media.read(link.image.file.name), link.image.content_type)
     name = f"image-{link.position + 1}.{media.EXTENSIONS[content_type]}"
-    return images_api.InputFile(name, data, content_type)
+    return imagesapi.InputFile(name, data, content_type)
 
 
 def make_composites(job: Job, outputs: list[bytes]) -> list[Composite]:

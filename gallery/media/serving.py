@@ -16,7 +16,7 @@ from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotModified
 from django.utils.http import content_disposition_header
 
-from . import media
+from gallery import media
 
 # Content-addressed files never change, so shared ones may be kept by the browser; private
 # ones are revalidated each time, so a person who loses access stops getting them.

@@ -5,7 +5,7 @@ check visibility (gallery.access) before passing an image here."""
 
 from django.db import IntegrityError, transaction
 
-from .models import Board, BoardImage, Favourite, Image, Job
+from gallery.models import Board, BoardImage, Favourite, Image, Job
 
 BOARD_NAME_MAX = 100
 

@@ -10,7 +10,7 @@ from django.db.models import Count, Sum
 from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 
-from .models import Job
+from gallery.models import Job
 
 CHART_WIDTH, CHART_HEIGHT = 720, 260
 MARGIN_LEFT, MARGIN_BOTTOM, MARGIN_TOP, MARGIN_RIGHT = 56, 28, 12, 12

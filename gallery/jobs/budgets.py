@@ -12,8 +12,8 @@ from django.db import connection
 from django.db.models import Case, DecimalField, F, Sum, When
 from django.utils import timezone
 
-from . import registry
-from .models import Job, Profile
+from gallery.imagesapi import registry
+from gallery.models import Job, Profile
 
 # Any fixed number: the key of the PostgreSQL advisory lock that serializes budget checks.
 LOCK_KEY = 7_000_007

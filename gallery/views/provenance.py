@@ -16,8 +16,11 @@ from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import access, limits, media, provenance, services, serving, verification
-from .models import Image, Visibility
+from gallery import access, accounts, media, provenance
+from gallery.jobs import limits
+from gallery.media import serving
+from gallery.models import Image, Visibility
+from gallery.provenance import verification
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +106,7 @@ def verify_add(request):
 
 def _verify_page(request, context: dict, status: int = 200):
     context["upload_max_bytes"] = settings.UPLOAD_MAX_BYTES
-    context["default_visibility"] = services.default_visibility(request.user)
+    context["default_visibility"] = accounts.default_visibility(request.user)
     return render(request, "gallery/verify.html", context, status=status)
 
 

@@ -18,9 +18,9 @@ from django.core import signing
 from django.db import connections
 from django.utils import timezone
 
-from . import search
-from .access import parse_id, visible_images
-from .models import Board, BoardImage, Favourite, Image, Visibility
+from gallery.access import parse_id, visible_images
+from gallery.browse import search
+from gallery.models import Board, BoardImage, Favourite, Image, Visibility
 
 PAGE_SIZE = 48
 WINDOWS = (1024, 4096)  # PostgreSQL search: the newest ids checked row by row first

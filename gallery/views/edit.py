@@ -6,9 +6,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import access, budgets, edits, limits, lineage, registry, services, tasks, uploads
-from .edit_forms import EditForm
-from .models import Image, Job
+from gallery import access, accounts, tasks
+from gallery.browse import lineage
+from gallery.forms import EditForm
+from gallery.imagesapi import registry
+from gallery.jobs import budgets, edits, limits, uploads
+from gallery.models import Image, Job
 
 PICKER_SIZE = 24
 
@@ -48,7 +51,7 @@ def edit(request):
         if not request.htmx:
             return redirect(job)
         return render(request, "gallery/edit.html#created", {"job": job})
-    initial = {"visibility": services.default_visibility(request.user)}
+    initial = {"visibility": accounts.default_visibility(request.user)}
     if request.GET.get("model"):
         initial["model"] = request.GET["model"]
     form = EditForm(initial=initial, visible_images=visible)

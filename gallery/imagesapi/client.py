@@ -29,7 +29,7 @@ import httpx
 import PIL.Image
 from django.conf import settings
 
-from . import registry
+from gallery.imagesapi import registry
 
 log = logging.getLogger(__name__)
 

@@ -6,9 +6,11 @@ from datetime import timedelta
 import httpx
 from django.conf import settings
 from django.db import connection
+from django.http import JsonResponse
 from django.utils import timezone
+from django.views.decorators.http import require_GET
 
-from .models import WorkerHeartbeat
+from gallery.models import WorkerHeartbeat
 
 WORKER_FRESH_SECONDS = 60
 
@@ -83,7 +85,7 @@ def api_activity(*, minutes: int = 60) -> dict:
     """How calls to the image API went recently, from the Attempt log (for the staff queue
     panel): calls, failures, error rate, rate-limit (429) answers and the last error.
     Rate-limit headroom itself is not recorded, so the 429 count stands in for it."""
-    from .models import Attempt
+    from gallery.models import Attempt
 
     recent = Attempt.objects.filter(started_at__gte=timezone.now() - timedelta(minutes=minutes))
     calls = recent.count()
@@ -97,3 +99,9 @@ def api_activity(*, minutes: int = 60) -> dict:
         "rate_limited": recent.filter(status_code=429).count(),
         "last_error": last_error,
     }
+
+
+@require_GET
+def healthz(request):
+    report = check()
+    return JsonResponse(report, status=200 if report["ok"] else 503)

@@ -4,7 +4,7 @@ image" without a link, a thumbnail, or anything beyond it."""
 
 from dataclasses import dataclass, field
 
-from .models import Image, ImageParent
+from gallery.models import Image, ImageParent
 
 MAX_NODES = 300
 

@@ -15,8 +15,8 @@ import PIL.Image
 import PIL.ImageOps
 from django.conf import settings
 
-from . import media, provenance
-from .models import Image, Profile
+from gallery import media, provenance
+from gallery.models import Image, Profile
 
 # EXIF orientations that rotate by 90 or 270 degrees, so width and height swap.
 _SWAPPED = {5, 6, 7, 8}

@@ -1,5 +1,5 @@
-"""Security plumbing that is not a page: the Content Security Policy header and login
-throttling against password guessing."""
+"""Security plumbing: the Content Security Policy header, login throttling against password
+guessing, and the page shown when a form's CSRF token is missing or stale."""
 
 import hashlib
 
@@ -8,6 +8,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.shortcuts import render
 
 # Only what the pages use: our own scripts and styles (inline style attributes are allowed;
 # inline scripts are not), images from our own views plus data:/blob: URLs for previews of
@@ -70,3 +71,8 @@ class ThrottledAuthenticationForm(AuthenticationForm):
 
 class LoginView(auth_views.LoginView):
     form_class = ThrottledAuthenticationForm
+
+
+def csrf_failure(request, reason=""):
+    """A missing or stale CSRF token: say what happened and what to do, submit nothing."""
+    return render(request, "403_csrf.html", status=403)

@@ -1,5 +1,5 @@
-"""The studio's domain operations. Plain keyword-only functions: they never see a request
-and never import tasks (views and tasks decide when to enqueue)."""
+"""Running a claimed job: call the image API, store what it returned, record the outcome.
+Never sees a request and never imports tasks (tasks decide when to enqueue)."""
 
 import logging
 import random
@@ -9,150 +9,15 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from . import boards, budgets, edits, engine, images_api, media, provenance, registry
-from .models import Attempt, Image, Job, JobInput, Profile, Visibility
+from gallery import imagesapi, media, provenance
+from gallery.browse import boards
+from gallery.imagesapi import registry
+from gallery.jobs import edits, engine
+from gallery.models import Attempt, Image, Job
 
 log = logging.getLogger(__name__)
-
-
-def create_job(
-    *,
-    owner,
-    prompt: str,
-    model: str,
-    n: int = 1,
-    size: str = "auto",
-    quality: str = "auto",
-    background: str = "auto",
-    output_format: str = "png",
-    output_compression: int | None = None,
-    moderation: str = "auto",
-    partial_images: int = 0,
-    visibility: str | None = None,
-    board=None,
-) -> Job:
-    """Record a generation request, or raise budgets.OverBudget (nothing recorded). The
-    caller enqueues the job once the transaction commits. Without a visibility the owner's
-    preference applies (the site default until they set one)."""
-    params = {
-        "n": n,
-        "size": size,
-        "quality": quality,
-        "background": background,
-        "output_format": output_format,
-        "moderation": moderation,
-    }
-    if output_compression is not None and output_format in ("jpeg", "webp"):
-        params["output_compression"] = output_compression
-    image_model = registry.get(model)
-    if partial_images and image_model and image_model.streaming:
-        params["partial_images"] = partial_images
-    return _accept_job(
-        owner=owner,
-        kind=Job.Kind.GENERATE,
-        model=model,
-        prompt=prompt,
-        params=params,
-        visibility=visibility or default_visibility(owner),
-        board=board,
-    )
-
-
-def _accept_job(*, owner, **fields) -> Job:
-    """Create a job once the budgets allow its estimate, which is then held against them
-    until the job finishes. The check and the insert share one serialized transaction."""
-    estimate = budgets.estimate(
-        model=fields["model"], prompt=fields["prompt"], params=fields["params"]
-    )
-    with transaction.atomic():
-        budgets.lock()
-        budgets.check(owner, estimate)
-        return Job.objects.create(owner=owner, estimate_usd=estimate, **fields)
-
-
-def cancel_job(job: Job, *, by) -> str:
-    """Cancel a queued or running job and say what it means for the bill. A queued job is
-    never sent; a running one has been sent, so it may be charged, and the worker keeps
-    whatever images it returns."""
-    was = Job.objects.cancel(job.pk)
-    log.info("job %s canceled by %s (was %s)", job.pk, by.pk, was)
-    if was == Job.Status.QUEUED:
-        return f"Job {job.pk} canceled before it was sent: nothing was charged."
-    if was == Job.Status.RUNNING:
-        return (
-            f"Job {job.pk} canceled. It was already sent to the image API, so the charge may "
-            "already be incurred; any images it returns are kept."
-        )
-    job.refresh_from_db(fields=["status"])
-    return f"Job {job.pk} had already finished ({job.get_status_display().lower()})."
-
-
-def retry_job(job: Job, *, by) -> Job:
-    """A new job with exactly the saved inputs of `job` (same owner), linked by retry_of:
-    for an edit, the same input images in the same order and the same mask file.
-    Subject to the budgets like any new job; the caller enqueues it after commit."""
-    log.info("job %s retried by %s", job.pk, by.pk)
-    with transaction.atomic():
-        retry = _accept_job(
-            owner=job.owner,
-            kind=job.kind,
-            model=job.model,
-            prompt=job.prompt,
-            params=dict(job.params),
-            mask=job.mask,
-            visibility=job.visibility,
-            retry_of=job,
-        )
-        JobInput.objects.bulk_create(
-            JobInput(job=retry, position=given.position, image_id=given.image_id)
-            for given in job.inputs.all()
-        )
-    return retry
-
-
-def default_visibility(user) -> str:
-    """The visibility a person's new jobs and uploads get unless they choose otherwise."""
-    return Profile.default_visibility_for(user)
-
-
-def set_default_visibility(*, user, visibility: str) -> None:
-    Profile.objects.update_or_create(user=user, defaults={"default_visibility": visibility})
-
-
-def deactivate_people(people) -> int:
-    """Stop people from signing in without losing anything they made: their jobs and images
-    stay (shared ones stay visible), and Django refuses inactive accounts at sign-in and on
-    every request of a session they already had. Their queued jobs are canceled so the API
-    key spends nothing more on their behalf (a running one finishes)."""
-    with transaction.atomic():
-        ids = list(people.filter(is_active=True).values_list("pk", flat=True))
-        people.model.objects.filter(pk__in=ids).update(is_active=False)
-        Job.objects.filter(owner_id__in=ids, status=Job.Status.QUEUED).update(
-            status=Job.Status.CANCELED,
-            finished_at=timezone.now(),
-            error="Canceled: the owner's account was deactivated.",
-        )
-    return len(ids)
-
-
-def set_visibility(*, target: Job | Image, visibility: str) -> None:
-    """Make a job (with all its images) or one image shared or private. The caller has
-    checked that the person may (gallery.access.*_for_owner)."""
-    if visibility not in Visibility.values:
-        raise ValueError(f"Unknown visibility {visibility!r}")
-    with transaction.atomic():
-        if isinstance(target, Job):
-            # Lock the job first, as _record_success does, so images stored concurrently
-            # get the new visibility too.
-            list(Job.objects.select_for_update().filter(pk=target.pk).values_list("pk"))
-            Job.objects.filter(pk=target.pk).update(visibility=visibility)
-            Image.objects.filter(job_id=target.pk).update(visibility=visibility)
-        else:
-            Image.objects.filter(pk=target.pk).update(visibility=visibility)
-    target.visibility = visibility
 
 
 def claim_job(job_id: int) -> Job | None:
@@ -173,7 +38,7 @@ def run_job(job: Job) -> float | None:
     try:
         try:
             result = _call_api(job)
-        except images_api.APIError as error:
+        except imagesapi.APIError as error:
             timing.api_done()
             with engine.db_slot():
                 return _record_failure(job, error, timing)
@@ -182,7 +47,7 @@ def run_job(job: Job) -> float | None:
             stored = [media.store(data) for data in result.images]
         except media.NotAnImage as error:
             with engine.db_slot():
-                return _record_failure(job, images_api.TransientError(str(error)), timing)
+                return _record_failure(job, imagesapi.TransientError(str(error)), timing)
         readings = [
             provenance.read(data, mime=s.content_type)
             for data, s in zip(result.images, stored, strict=True)
@@ -211,14 +76,14 @@ class _Timing:
         return int((time.monotonic() - self.clock) * 1000)
 
 
-def _call_api(job: Job) -> images_api.Result:
+def _call_api(job: Job) -> imagesapi.Result:
     if job.kind == Job.Kind.EDIT:
         return edits.run_edit(job)
     params = job.params
     streaming = {}
     if job.partial_images:
         streaming = {"partial_images": job.partial_images, "on_partial": _partial_saver(job)}
-    return images_api.generate(
+    return imagesapi.generate(
         model=job.model,
         prompt=job.prompt,
         n=params.get("n", 1),
@@ -332,15 +197,15 @@ def _record_success(job, result, stored, readings, timing: "_Timing", composites
     media.delete_partials(job.pk)
 
 
-def _revised_prompt(result: images_api.Result, index: int) -> str:
+def _revised_prompt(result: imagesapi.Result, index: int) -> str:
     revised = result.revised_prompts[index] if index < len(result.revised_prompts) else None
     return revised or ""
 
 
-def _record_failure(job, error: images_api.APIError, timing: "_Timing") -> float | None:
+def _record_failure(job, error: imagesapi.APIError, timing: "_Timing") -> float | None:
     # The budget counts calls that got an answer (or a timeout), not calls whose worker died.
     attempts = job.attempts - job.losses
-    retry = isinstance(error, images_api.TransientError) and attempts < settings.JOB_MAX_ATTEMPTS
+    retry = isinstance(error, imagesapi.TransientError) and attempts < settings.JOB_MAX_ATTEMPTS
     now = timezone.now()
     # Only while this worker still holds the job: it may have been canceled, or taken over
     # after this worker's lease ran out.
@@ -359,7 +224,7 @@ def _record_failure(job, error: images_api.APIError, timing: "_Timing") -> float
             outcome = Attempt.Outcome.RETRYING
         else:
             message = error.message
-            if isinstance(error, images_api.TransientError):
+            if isinstance(error, imagesapi.TransientError):
                 message = f"Gave up after {attempts} attempts. {message}"
             changed = ours.update(
                 status=Job.Status.FAILED,
@@ -404,19 +269,3 @@ def retry_delay(attempts: int, retry_after: float | None) -> float:
     if retry_after is not None:
         backoff = max(backoff, min(retry_after, settings.JOB_RETRY_MAX_DELAY))
     return backoff
-
-
-def jobs_needing_a_doorbell(*, limit: int = 500) -> list[int]:
-    """Ids of jobs whose broker message may have been lost, so they need to be sent again.
-
-    The database, not the broker, is the source of truth: a broker that restarts empty, a
-    retry countdown held by a worker that died, or a crash between commit and enqueue all
-    leave a job queued with nobody coming for it. Running jobs whose lease ran out (their
-    worker was killed) go back to the queue first. Sending a job twice is harmless: only
-    one claim can win."""
-    engine.requeue_lost_jobs(limit=limit)
-    overdue = timezone.now() - timedelta(seconds=settings.DOORBELL_SECONDS)
-    stale = Job.objects.filter(status=Job.Status.QUEUED).filter(
-        Q(next_attempt_at__isnull=True, created_at__lt=overdue) | Q(next_attempt_at__lt=overdue)
-    )
-    return list(stale.order_by("created_at").values_list("pk", flat=True)[:limit])

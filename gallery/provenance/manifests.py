@@ -26,7 +26,7 @@ import c2pa
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from gallery import signing_credentials
+from gallery.provenance import credentials
 
 logger = logging.getLogger(__name__)
 
@@ -730,7 +730,7 @@ def _parent_title(parent: bytes, parent_mime: str) -> str:
 
 
 def _sign(manifest: dict, mime: str, data: bytes, ingredients=()) -> bytes:
-    credential = signing_credentials.get_credential()
+    credential = credentials.get_credential()
     alg = _SIGNING_ALGS.get(credential.alg)
     if alg is None:
         raise ImproperlyConfigured(

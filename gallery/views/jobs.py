@@ -1,27 +1,52 @@
-"""Live creation: the queue panel, cancel and retry, streamed previews, and spending."""
+"""A job's page and card, the queue panel, cancel and retry, and streamed previews."""
 
 from django.contrib.auth.decorators import login_required
+from django.db.models import Prefetch
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from . import access, budgets, health, limits, media, services, spending, tasks
-from .models import Job
+from gallery import access, jobs, media, tasks
+from gallery.jobs import budgets, limits
+from gallery.models import Job
+from gallery.views.images import change_visibility, visibility_control
+from studio import health
 
 RECENT = 20
 
 
 @login_required
 @require_GET
+def job_detail(request, pk: int):
+    # An image can be made private on its own, so the job's images are filtered too.
+    images = Prefetch("images", queryset=access.visible_images(request.user))
+    job = access.job_for_viewer(
+        request.user, pk, Job.objects.prefetch_related(images, "attempt_log")
+    )
+    if request.htmx:
+        return render(request, "gallery/job.html#job-card", {"job": job})
+    context = {"job": job, "visibility": visibility_control(request.user, job)}
+    return render(request, "gallery/job.html", context)
+
+
+@login_required
+@require_POST
+def job_visibility(request, pk: int):
+    """Make a job and all its images shared or private (owner or staff; 404 otherwise)."""
+    job = access.job_for_owner(request.user, pk)
+    return change_visibility(request, job)
+
+
+@login_required
+@require_GET
 def queue(request):
     everyone = request.user.is_staff and request.GET.get("who") != "me"
-    jobs = Job.objects.all() if everyone else Job.objects.filter(owner=request.user)
-    jobs = jobs.select_related("owner").prefetch_related("images")
+    shown = Job.objects.all() if everyone else Job.objects.filter(owner=request.user)
+    shown = shown.select_related("owner").prefetch_related("images")
     context = {
         "everyone": everyone,
-        "active": jobs.unfinished().order_by("created_at", "id"),
-        "finished": jobs.exclude(status__in=[Job.Status.QUEUED, Job.Status.RUNNING])[:RECENT],
+        "active": shown.unfinished().order_by("created_at", "id"),
+        "finished": shown.exclude(status__in=[Job.Status.QUEUED, Job.Status.RUNNING])[:RECENT],
         "standing": budgets.person_standing(request.user),
     }
     if everyone:
@@ -37,7 +62,7 @@ def queue(request):
 @require_POST
 def job_cancel(request, pk: int):
     job = access.job_for_owner(request.user, pk)
-    services.cancel_job(job, by=request.user)
+    jobs.cancel_job(job, by=request.user)
     job.refresh_from_db()
     if request.htmx:
         return render(request, "gallery/job.html#job-card", {"job": job})
@@ -50,7 +75,7 @@ def job_retry(request, pk: int):
     job = access.job_for_owner(request.user, pk)
     try:
         limits.check_jobs(request.user, 1)
-        retry = services.retry_job(job, by=request.user)
+        retry = jobs.retry_job(job, by=request.user)
     except (limits.LimitExceeded, budgets.OverBudget) as refusal:
         context = {"job": job, "refusal": str(refusal)}
         if request.htmx:
@@ -81,20 +106,3 @@ def job_partial(request, pk: int):
     # The URL names the preview file, so a browser may keep it while the card re-renders.
     response["Cache-Control"] = "private, max-age=300"
     return response
-
-
-@login_required
-@require_GET
-def spending_page(request):
-    jobs = spending.jobs_for(request.user)
-    context = {
-        "chart": spending.chart(jobs),
-        "people": spending.per_person(jobs),
-        "months": spending.per_person_month(jobs),
-        "standing": budgets.person_standing(request.user),
-        "month_start": budgets.month_start(),
-        "now": timezone.now(),
-    }
-    if request.user.is_staff:
-        context |= {"studio": budgets.studio_standing(), "near_limit": budgets.near_limit()}
-    return render(request, "gallery/spending.html", context)

@@ -8,8 +8,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from . import access, boards, browse, registry
-from .models import Board, Image
+from gallery import access, browse
+from gallery.browse import boards
+from gallery.imagesapi import registry
+from gallery.models import Board, Image
 
 
 def _tile_links() -> dict[str, str]:

@@ -1,0 +1,19 @@
+"""Image files: `storage` keeps originals byte-for-byte and derives thumbnails; `serving`
+sends a stored file to a browser once a view has authorised it. Callers use the names below."""
+
+from gallery.media.storage import (  # noqa: F401 (the room's public names)
+    CONTENT_TYPES,
+    EXTENSIONS,
+    THUMBNAIL_WIDTHS,
+    AtomicFileSystemStorage,
+    NotAnImage,
+    StoredImage,
+    delete_partial,
+    delete_partials,
+    inspect,
+    open_file,
+    read,
+    store,
+    store_derived,
+    store_partial,
+)

@@ -1,0 +1,101 @@
+"""The create page: the generation form, its live cost estimate, and "Use these settings"."""
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from gallery import access, accounts, jobs, tasks
+from gallery.forms import GenerateForm
+from gallery.imagesapi import registry
+from gallery.jobs import budgets, limits
+from gallery.models import Job
+from gallery.views import form_status
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def create(request):
+    if request.method == "POST":
+        form = GenerateForm(request.POST, user=request.user)
+        if not form.is_valid():
+            return render(
+                request,
+                "gallery/create.html#generate-form",
+                {"form": form},
+                status=form_status(request),
+            )
+        try:
+            limits.check_jobs(request.user, 1)
+        except limits.LimitExceeded as refusal:
+            form.add_error(None, refusal.message)
+            status = 200 if request.htmx else 429
+            response = render(
+                request, "gallery/create.html#generate-form", {"form": form}, status=status
+            )
+            response["Retry-After"] = str(refusal.retry_after)
+            return response
+        try:
+            job = jobs.create_job(owner=request.user, **form.cleaned_data)
+        except budgets.OverBudget as refusal:
+            form.add_error(None, str(refusal))
+            return render(
+                request,
+                "gallery/create.html#generate-form",
+                {"form": form},
+                status=form_status(request),
+            )
+        tasks.run_job.delay_on_commit(job.pk)
+        if not request.htmx:
+            return redirect(job)
+        again = GenerateForm(
+            initial={**_settings_of(job), "visibility": job.visibility, "board": job.board_id},
+            user=request.user,
+        )
+        return render(request, "gallery/create.html#created", {"job": job, "form": again})
+    initial = _remix_initial(request) or {}
+    if "model" in request.GET:
+        initial = {**request.GET.dict(), **initial}
+    initial.setdefault("visibility", accounts.default_visibility(request.user))
+    form = GenerateForm(initial=initial, user=request.user)
+    if request.htmx and request.htmx.target == "generate-form":
+        return render(request, "gallery/create.html#generate-form", {"form": form})
+    recent = Job.objects.filter(owner=request.user).prefetch_related("images")[:10]
+    return render(request, "gallery/create.html", {"form": form, "jobs": recent})
+
+
+def _remix_initial(request) -> dict | None:
+    image_id = request.GET.get("remix")
+    if not image_id or not image_id.isdigit():
+        return None
+    image = access.visible_images(request.user).filter(pk=image_id).first()
+    job = image and access.visible_jobs(request.user).filter(pk=image.job_id).first()
+    return _settings_of(job) if job else None
+
+
+def _settings_of(job: Job) -> dict:
+    return {"prompt": job.prompt, "model": job.model, **job.params}
+
+
+@login_required
+@require_GET
+def estimate(request):
+    """The expected cost of what the create form currently asks for (htmx partial)."""
+    return render(request, "gallery/create.html#estimate", {"estimate": estimate_for(request.GET)})
+
+
+def estimate_for(data) -> dict | None:
+    model = registry.get(data.get("model", "")) or registry.default_model()
+    try:
+        n = min(max(int(data.get("n") or 1), 1), 10)
+    except ValueError:
+        n = 1
+    size = data.get("size") or "auto"
+    quality = data.get("quality") or "auto"
+    try:
+        partials = min(max(int(data.get("partial_images") or 0), 0), 3) if model.streaming else 0
+    except ValueError:
+        partials = 0
+    usd = model.estimate(
+        prompt=data.get("prompt", ""), size=size, quality=quality, n=n, partial_images=partials
+    )
+    return {"usd": usd, "n": n, "model": model, "partials": partials}
