@@ -1,17 +1,22 @@
-# The few commands people run. `make run` sets up and starts everything; `make test` runs
-# every test. Both create the virtual environment in .venv on first use.
+# The few commands people run. `make run` sets up and starts everything; `make test` runs the
+# fast unit tests in parallel; `make test-all` runs every test (what CI runs). Each creates the
+# virtual environment in .venv on first use.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install chromium lint format clean
+.PHONY: run test test-all install chromium lint typecheck format clean
 
 run: install  ## install, migrate, start web + worker (+ stand-in API without a key)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py run_studio
 
-test: install chromium  ## every test: unit, integration (real worker + stand-in), browser
-	$(BIN)/python -m pytest
+test: install  ## the unit tests, in parallel (a minute or two): the loop while you work
+	$(BIN)/python -m pytest -n auto tests/unit
+
+test-all: install chromium  ## every test: unit, integration (real worker + stand-in), browser
+	$(BIN)/python -m pytest -n auto tests/unit
+	$(BIN)/python -m pytest tests/integration tests/browser
 
 install: $(VENV)/.installed
 
@@ -26,10 +31,14 @@ chromium:  ## the browser tests drive Debian's Chromium (Playwright cannot downl
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	  else echo "Browser tests need Chromium: sudo apt-get install chromium" >&2; exit 1; fi; }
 
-lint: install
+lint: install  ## ruff, formatting, the Dockerfile, and models without a migration
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/hadolint Dockerfile
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+typecheck: install  ## mypy with django-stubs
+	$(BIN)/mypy
 
 format: install
 	$(BIN)/ruff check --fix .

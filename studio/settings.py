@@ -71,6 +71,11 @@ INSTALLED_APPS = [
     "template_partials",
     "gallery",
 ]
+# Benchmarks, chaos runs and the gallery seeder (devtools/): for developers and the tests,
+# never in the container image.
+STUDIO_DEV_TOOLS = env_bool("STUDIO_DEV_TOOLS", False)
+if STUDIO_DEV_TOOLS:
+    INSTALLED_APPS.append("devtools")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -1,11 +1,4 @@
-import shutil
-import subprocess
-from pathlib import Path
-
 import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
-SHARED_FIXTURES = ROOT.parent / "shared" / "fixtures"
 
 
 @pytest.fixture(autouse=True)
@@ -54,32 +47,10 @@ def standin(standin_server, settings):
 def page(stack, request):
     """A fresh Chromium page on the test module's `stack` (browser tests define it); a failed
     test leaves its screenshot behind."""
-    from .browser import browser_page
+    from tests.chromium import browser_page
 
     with browser_page(stack.url, request) as page:
         yield page
-
-
-def postgres_url() -> str | None:
-    """A fresh database on the local PostgreSQL, or None when none is running."""
-    if shutil.which("psql") is None:
-        return None
-    probe = subprocess.run(
-        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-tAc", "select 1"],
-        capture_output=True,
-        text=True,
-    )
-    return "postgres://postgres@127.0.0.1:5432/" if probe.returncode == 0 else None
-
-
-def redis_url() -> str | None:
-    import redis
-
-    try:
-        redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=1).ping()
-    except redis.RedisError:
-        return None
-    return "redis://127.0.0.1:6379/"
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -199,7 +199,7 @@ def running_stack(kind: str, folder: Path, **options):
     """A started Stack on the embedded default (kind "embedded") or on a fresh PostgreSQL
     database and a Redis database of its own (kind "postgresql+redis"; skips the test with
     a clear message where either is not running). Dropped and stopped afterwards."""
-    from .conftest import postgres_url, redis_url
+    from tests.helpers import postgres_url, redis_url
 
     database = None
     if kind == "postgresql+redis":
