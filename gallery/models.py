@@ -163,13 +163,6 @@ class Job(models.Model):
         return self.status in (self.Status.QUEUED, self.Status.RUNNING)
 
     @property
-    def queue_position(self) -> int | None:
-        """Place in line while queued (1 = next); see engine.queue_position."""
-        from gallery.jobs.engine import queue_position
-
-        return queue_position(self)
-
-    @property
     def elapsed_seconds(self) -> int | None:
         """Seconds since the job was asked for, up to its end."""
         end = self.finished_at or timezone.now()

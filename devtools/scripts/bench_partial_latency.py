@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
-from tests.browser import launch  # noqa: E402
+from tests.chromium import launch  # noqa: E402
 from tests.stack import Stack  # noqa: E402
 
 OBSERVER = """

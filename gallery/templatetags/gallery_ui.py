@@ -10,6 +10,7 @@ from django.middleware.csrf import get_token
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from gallery.jobs import engine
 from gallery.models import Image
 
 register = template.Library()
@@ -81,3 +82,10 @@ def star_button(context, image) -> str:
         title="Unstar" if starred else "Star",
         mark="★" if starred else "☆",
     )
+
+
+@register.simple_tag
+def queue_position(job) -> int | None:
+    """A queued job's place in line (1 = next). The engine decides the order, so the page asks
+    it here rather than the model knowing about the engine."""
+    return engine.queue_position(job)

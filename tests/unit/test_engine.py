@@ -196,7 +196,7 @@ def test_nothing_due_claims_nothing(alice):
 def test_queue_position_follows_the_turns(alice, bob):
     alices = [queued_job(alice, prompt=f"alice {i}") for i in range(5)]
     bobs = [queued_job(bob, prompt=f"bob {i}") for i in range(2)]
-    positions = {job.pk: job.queue_position for job in [*alices, *bobs]}
+    positions = {job.pk: engine.queue_position(job) for job in [*alices, *bobs]}
     assert positions[alices[0].pk] == 1
     assert positions[bobs[0].pk] == 2
     assert positions[alices[1].pk] == 3
