@@ -22,14 +22,13 @@ RUN apt-get update \
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 
-# Only pyproject.toml is copied, so this layer is rebuilt when the dependencies change, not on
-# every source edit. The project itself runs from /app (it reads templates/, static/ and
-# gallery/provenance/trust/ next to its source), so only its dependencies go into the venv.
+# Only the lock file is copied, so this layer is rebuilt when the dependencies change, not on
+# every source edit: every package at the version and hash `make lock` pinned. The project
+# itself runs from /app (it reads templates/, static/ and gallery/provenance/trust/ next to its
+# source), so only its dependencies go into the venv.
 WORKDIR /src
-COPY pyproject.toml ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > requirements.txt \
-    && pip wheel --no-cache-dir --wheel-dir /wheels -r requirements.txt \
-    && pip install --no-cache-dir --no-index --find-links /wheels -r requirements.txt
+COPY requirements.lock ./
+RUN pip install --no-cache-dir --require-hashes -r requirements.lock
 
 # --- runtime ------------------------------------------------------------------------------------
 FROM python:3.11-slim-bookworm AS runtime

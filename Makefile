@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test test-all install chromium lint typecheck format clean
+.PHONY: run test test-all install chromium lint typecheck lock format clean
 
 run: install  ## install, migrate, start web + worker (+ stand-in API without a key)
 	$(BIN)/python manage.py migrate --noinput
@@ -39,6 +39,11 @@ lint: install  ## ruff, formatting, the Dockerfile, and models without a migrati
 
 typecheck: install  ## mypy with django-stubs
 	$(BIN)/mypy
+
+lock: install  ## pin the image's dependencies (with hashes) after changing them in pyproject.toml
+	$(BIN)/pip install --quiet pip-tools
+	$(BIN)/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe \
+	  --no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
 
 format: install
 	$(BIN)/ruff check --fix .

@@ -137,3 +137,24 @@ def test_settings_variable_scan_finds_the_known_ones():
     """Guards the regexes above against silently matching nothing."""
     assert {"DATABASE_URL", "OPENAI_API_KEY", "STUDIO_VAR_DIR"} <= settings_variables()
     assert "OPENAI_API_KEY_FILE" in gallery_variables()
+
+
+def test_lock_file_pins_every_runtime_dependency():
+    """The image installs only requirements.lock (with hashes): a dependency added to
+    pyproject.toml without `make lock` would be missing from the image."""
+    import tomllib
+
+    from packaging.requirements import Requirement
+
+    def canonical(name: str) -> str:
+        return re.sub(r"[-_.]+", "-", name).lower()
+
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    locked = {
+        canonical(line.split("==")[0])
+        for line in (ROOT / "requirements.lock").read_text().splitlines()
+        if "==" in line and not line.startswith((" ", "#"))
+    }
+    missing = [r for r in declared if canonical(Requirement(r).name) not in locked]
+    assert not missing, f"requirements.lock lacks {missing}: run make lock"
+    assert "--hash=sha256:" in (ROOT / "requirements.lock").read_text()
