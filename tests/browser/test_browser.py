@@ -6,17 +6,7 @@ import secrets
 import pytest
 from playwright.sync_api import expect
 
-from tests.stack import running_stack
-
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    with running_stack(
-        "embedded", tmp_path_factory.mktemp("browser"), standin_latency=0.5
-    ) as running:
-        yield running
 
 
 def sign_up(page, username: str) -> None:

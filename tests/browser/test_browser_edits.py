@@ -12,17 +12,8 @@ from playwright.sync_api import expect
 
 from tests.browser.test_browser import sign_up
 from tests.chromium import ARTIFACTS, browser_page
-from tests.stack import running_stack
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    with running_stack(
-        "embedded", tmp_path_factory.mktemp("browser-edits"), standin_latency=0.2
-    ) as running:
-        yield running
 
 
 @pytest.fixture

@@ -8,17 +8,10 @@ from playwright.sync_api import expect
 
 from tests.browser.test_browser import sign_up
 from tests.helpers import C2PA_FIXTURES
-from tests.stack import running_stack
 
 pytestmark = pytest.mark.browser
 
 CAPE_BEAR = C2PA_FIXTURES / "tebs-lab_openai-dalle3-chatgpt_cape-bear.webp"
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    with running_stack("embedded", tmp_path_factory.mktemp("browser-provenance")) as running:
-        yield running
 
 
 def test_generated_image_shows_its_credentials_panel(page):

@@ -9,17 +9,8 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from tests.chromium import launch, screenshot_on_failure
-from tests.stack import running_stack
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    with running_stack(
-        "embedded", tmp_path_factory.mktemp("visibility"), standin_latency=0.2
-    ) as running:
-        yield running
 
 
 @pytest.fixture
