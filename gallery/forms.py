@@ -144,6 +144,29 @@ class PreferencesForm(forms.Form):
     )
 
 
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        label="Name",
+        max_length=100,
+        help_text='Where it is used, e.g. "notebook" or "Open WebUI".',
+        error_messages={"required": "Name the token: where will it be used?"},
+    )
+    days = forms.TypedChoiceField(
+        label="Expires",
+        choices=[("30", "in 30 days"), ("90", "in 90 days"), ("365", "in a year"), ("", "never")],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        initial="90",
+    )
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if not name or "\x00" in name:
+            raise forms.ValidationError("Name the token with printable text.")
+        return name
+
+
 FIDELITIES = [("", "Model default"), ("low", "Low"), ("high", "High")]
 
 

@@ -121,6 +121,12 @@ class Job(models.Model):
     board = models.ForeignKey(
         "Board", on_delete=models.SET_NULL, null=True, blank=True, related_name="jobs"
     )
+    # Asked for through the OpenAI-compatible endpoint (/v1/) with this personal token, and
+    # the client's Idempotency-Key: a repeat with the same key gets this job's result.
+    api_token = models.ForeignKey(
+        "ApiToken", on_delete=models.SET_NULL, null=True, blank=True, related_name="jobs"
+    )
+    idempotency_key = models.CharField(max_length=255, blank=True)
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -134,6 +140,13 @@ class Job(models.Model):
             models.Index(fields=["status", "created_at"]),
             models.Index(fields=["owner", "created_at"], name="job_owner_created"),
             models.Index(fields=["status", "owner"], name="job_status_owner"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="one_job_per_idempotency_key",
+            )
         ]
 
     def __str__(self) -> str:
@@ -494,3 +507,32 @@ class Profile(models.Model):
         profile is created the first time the person saves a preference."""
         chosen = cls.objects.filter(user=user).values_list("default_visibility", flat=True)
         return chosen.first() or settings.STUDIO_DEFAULT_VISIBILITY
+
+
+class ApiToken(models.Model):
+    """A personal API token: lets a script or chat front-end act as its owner on the studio's
+    OpenAI-compatible endpoint (/v1/), under the owner's budget, limits and visibility default.
+    Only the token's sha256 is stored; the token itself is shown once, when it is made."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100)
+    # The first characters of the token, so people can tell their tokens apart.
+    prefix = models.CharField(max_length=16)
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        expired = self.expires_at is not None and self.expires_at <= timezone.now()
+        return self.revoked_at is None and not expired

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gallery.views import create, edit, gallery, images, jobs, provenance, spending
+from gallery.views import create, edit, gallery, gateway, images, jobs, provenance, spending
 
 app_name = "gallery"
 
@@ -36,4 +36,8 @@ urlpatterns = [
         provenance.ingredient_thumbnail,
         name="image-ingredient-thumbnail",
     ),
+    path("v1/images/generations", gateway.generate_images, name="gateway-generations"),
+    path("v1/images/edits", gateway.edit_images, name="gateway-edits"),
+    path("v1/models", gateway.models, name="gateway-models"),
+    path("v1/images/files/<str:token>", gateway.image_file, name="gateway-image"),
 ]

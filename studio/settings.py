@@ -305,6 +305,10 @@ SESSION_COOKIE_HTTPONLY = True
 # Per-person limits per minute (0: none): jobs started, and files uploaded (gallery/limits.py).
 STUDIO_JOBS_PER_MINUTE = env_int("STUDIO_JOBS_PER_MINUTE", 20)
 STUDIO_UPLOADS_PER_MINUTE = env_int("STUDIO_UPLOADS_PER_MINUTE", 30)
+# The OpenAI-compatible endpoint (/v1/): how long a request waits for its job before it
+# answers 504 (the job goes on), and how long a `response_format: url` link works.
+STUDIO_GATEWAY_TIMEOUT = env_float("STUDIO_GATEWAY_TIMEOUT", 600.0)
+STUDIO_GATEWAY_URL_SECONDS = env_int("STUDIO_GATEWAY_URL_SECONDS", 3600)
 LOGIN_MAX_FAILURES = env_int("STUDIO_LOGIN_MAX_FAILURES", 5)
 LOGIN_LOCKOUT_SECONDS = env_int("STUDIO_LOGIN_LOCKOUT_SECONDS", 900)
 

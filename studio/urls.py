@@ -10,6 +10,8 @@ urlpatterns = [
     path("accounts/signup/", accounts.signup, name="signup"),
     path("accounts/invites/", accounts.invites, name="invites"),
     path("accounts/settings/", accounts.preferences, name="account-settings"),
+    path("accounts/tokens/", accounts.api_tokens, name="api-tokens"),
+    path("accounts/tokens/<int:pk>/revoke", accounts.api_token_revoke, name="api-token-revoke"),
     path("accounts/login/", security.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/", include("django.contrib.auth.urls")),

@@ -28,6 +28,8 @@ def create_job(
     partial_images: int = 0,
     visibility: str | None = None,
     board=None,
+    api_token=None,
+    idempotency_key: str = "",
 ) -> Job:
     """Record a generation request, or raise budgets.OverBudget (nothing recorded). The
     caller enqueues the job once the transaction commits. Without a visibility the owner's
@@ -53,6 +55,8 @@ def create_job(
         params=params,
         visibility=visibility or accounts.default_visibility(owner),
         board=board,
+        api_token=api_token,
+        idempotency_key=idempotency_key,
     )
 
 

@@ -54,6 +54,8 @@ def create_edit_job(
     output_compression: int | None = None,
     input_fidelity: str | None = None,
     visibility: str | None = None,
+    api_token=None,
+    idempotency_key: str = "",
 ) -> Job:
     """Record an edit request: inputs in order (checked uploads become gallery Images here,
     only once everything else passed), the mask as a derived file. The caller enqueues the
@@ -109,6 +111,8 @@ def create_edit_job(
             mask=mask_name,
             visibility=visibility,
             estimate_usd=estimate,
+            api_token=api_token,
+            idempotency_key=idempotency_key,
         )
         JobInput.objects.bulk_create(
             JobInput(job=job, position=position, image=image)

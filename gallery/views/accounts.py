@@ -5,12 +5,13 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import UserCreationForm
 from django.db import transaction
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from gallery import accounts
-from gallery.forms import PreferencesForm
-from gallery.models import Invite
+from gallery.forms import ApiTokenForm, PreferencesForm
+from gallery.gateway import tokens
+from gallery.models import ApiToken, Invite
 
 
 class SignupForm(UserCreationForm):
@@ -85,3 +86,38 @@ def preferences(request):
         user=request.user, visibility=form.cleaned_data["default_visibility"]
     )
     return render(request, "registration/settings.html", {"form": form, "saved": True})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def api_tokens(request):
+    """A person's personal API tokens for the OpenAI-compatible endpoint: make one (shown
+    once), see when each was last used, revoke. Staff see everyone's."""
+    form, made = ApiTokenForm(), None
+    if request.method == "POST":
+        form = ApiTokenForm(request.POST)
+        if form.is_valid():
+            row, secret = tokens.create_token(owner=request.user, **form.cleaned_data)
+            made = {"row": row, "secret": secret}
+            form = ApiTokenForm()
+    shown = ApiToken.objects.select_related("owner")
+    if not request.user.is_staff:
+        shown = shown.filter(owner=request.user)
+    context = {
+        "form": form,
+        "made": made,
+        "tokens": shown[:200],
+        "base_url": request.build_absolute_uri("/v1"),
+    }
+    status = 400 if request.method == "POST" and form.errors else 200
+    return render(request, "registration/tokens.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["POST"])
+def api_token_revoke(request, pk: int):
+    shown = ApiToken.objects.all() if request.user.is_staff else request.user.api_tokens.all()
+    token = get_object_or_404(shown, pk=pk)
+    tokens.revoke(token)
+    messages.success(request, f"Revoked {token.name}: it no longer works.")
+    return redirect("api-tokens")

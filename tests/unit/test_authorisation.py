@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.core import signing
 from django.core.files.base import ContentFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -24,7 +25,9 @@ from django.utils import timezone
 from PIL import Image as PILImage
 
 from gallery import jobs, media
+from gallery.gateway import openai_api, tokens
 from gallery.models import (
+    ApiToken,
     Board,
     BoardImage,
     Favourite,
@@ -70,6 +73,7 @@ POST_ONLY_GET = {"anon": LOGIN, "alice": 405, "bob": 405, "staff": 405}
 SIGNED_IN = {"anon": LOGIN, "alice": 200, "bob": 200, "staff": 200}
 EVERYONE = dict.fromkeys(ROLES, 200)
 STAFF_ONLY = {"anon": LOGIN, "alice": LOGIN, "bob": LOGIN, "staff": 200}
+NO_TOKEN = dict.fromkeys(ROLES, 401)
 
 
 @dataclass
@@ -80,6 +84,7 @@ class World:
     images: dict
     jobs: dict
     board: Board
+    token: ApiToken
 
 
 @dataclass
@@ -299,6 +304,41 @@ TABLE: dict[str, list[Row]] = {
         Row("GET", EVERYONE, fixed("password_reset_confirm", "MQ", "bad-token"))
     ],
     "accounts/reset/done/": [Row("GET", EVERYONE, fixed("password_reset_complete"))],
+    "accounts/tokens/": [
+        Row("GET", SIGNED_IN, fixed("api-tokens")),
+        Row("POST", SIGNED_IN, fixed("api-tokens"), data=lambda w, v: {"name": "notebook"}),
+    ],
+    "accounts/tokens/<int:pk>/revoke": [
+        # Alice's token: only she and staff may revoke it; Bob gets 404.
+        Row(
+            "POST",
+            CHANGE,
+            lambda w, v: reverse("api-token-revoke", args=[w.token.pk]),
+            data=lambda w, v: {},
+        ),
+    ],
+    # --- the OpenAI-compatible endpoint: a personal API token or nothing (a session cookie
+    # authenticates nobody there) ---------------------------------------------------------
+    "v1/images/generations": [
+        Row("POST", NO_TOKEN, fixed("gallery:gateway-generations"), data=lambda w, v: {}),
+    ],
+    "v1/images/edits": [
+        Row("POST", NO_TOKEN, fixed("gallery:gateway-edits"), data=lambda w, v: {}),
+    ],
+    "v1/models": [Row("GET", NO_TOKEN, fixed("gallery:gateway-models"))],
+    # The signed link is the authorisation; a link that is not signed is 404 for everyone.
+    "v1/images/files/<str:token>": [
+        Row("GET", dict.fromkeys(ROLES, 404), fixed("gallery:gateway-image", "forged")),
+        Row(
+            "GET",
+            EVERYONE,
+            lambda w, v: reverse(
+                "gallery:gateway-image",
+                args=[signing.dumps(w.images[v].pk, salt=openai_api.URL_SALT)],
+            ),
+            target="image",
+        ),
+    ],
 }
 
 # Django's admin (its many routes are its own): representative pages, staff only.
@@ -364,7 +404,8 @@ def world(django_user_model, standin) -> World:
     board = Board.objects.create(owner=alice, name="Alice's board")
     WorkerHeartbeat.objects.create(hostname="matrix", seen_at=timezone.now())
     people = {"alice": alice, "bob": bob, "staff": staff}
-    return World(people=people, images=images, jobs=job_of, board=board)
+    token, _ = tokens.create_token(owner=alice, name="alice's script", days=None)
+    return World(people=people, images=images, jobs=job_of, board=board, token=token)
 
 
 def client_for(world: World, role: str) -> Client:
