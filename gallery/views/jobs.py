@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from gallery import access, jobs, media, tasks
 from gallery.jobs import budgets, limits
+from gallery.media import serving
 from gallery.models import Job
 from gallery.views.images import change_visibility, visibility_control
 from studio import health
@@ -101,8 +102,7 @@ def job_partial(request, pk: int):
     content_type = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp"}.get(
         job.partial_file.rsplit(".", 1)[-1], "application/octet-stream"
     )
-    response = FileResponse(handle, content_type=content_type)
-    response["X-Content-Type-Options"] = "nosniff"
+    response = serving.harden(FileResponse(handle, content_type=content_type))
     # The URL names the preview file, so a browser may keep it while the card re-renders.
     response["Cache-Control"] = "private, max-age=300"
     return response
