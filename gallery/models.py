@@ -501,3 +501,17 @@ class Profile(models.Model):
         profile is created the first time the person saves a preference."""
         chosen = cls.objects.filter(user=user).values_list("default_visibility", flat=True)
         return chosen.first() or settings.STUDIO_DEFAULT_VISIBILITY
+
+
+class Allowance(models.Model):
+    """How much of something limited (jobs a minute, uploads a minute, sign-in attempts) one
+    key has used in its current window. Taken with a conditional UPDATE whose row count says
+    yes or no, so parallel requests can never take more than the limit between them, on any
+    number of web machines (gallery.jobs.limits)."""
+
+    key = models.CharField(max_length=200, unique=True)
+    used = models.PositiveIntegerField(default=0)
+    window_ends_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.used} until {self.window_ends_at:%H:%M:%S}"

@@ -308,8 +308,9 @@ STUDIO_UPLOADS_PER_MINUTE = env_int("STUDIO_UPLOADS_PER_MINUTE", 30)
 LOGIN_MAX_FAILURES = env_int("STUDIO_LOGIN_MAX_FAILURES", 5)
 LOGIN_LOCKOUT_SECONDS = env_int("STUDIO_LOGIN_LOCKOUT_SECONDS", 900)
 
-# A cache shared by every process on the machine (login throttling); CACHE_URL=redis://...
-# shares it across machines.
+# Django's cache (CACHE_URL=redis://... shares it across machines). Rate limits and the
+# sign-in throttle count in the database instead (gallery/jobs/limits.py), where the check
+# and the count are one atomic step on every engine.
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",

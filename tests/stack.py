@@ -33,6 +33,8 @@ class Stack:
         standin_latency: float = 0.0,
         standin_args: tuple[str, ...] = (),
         concurrency: int = 8,
+        web_workers: int = 1,
+        web_threads: int = 8,
         extra_env: dict | None = None,
     ):
         self.var_dir = var_dir
@@ -59,6 +61,7 @@ class Stack:
         self.standin_latency = standin_latency
         self.standin_args = standin_args
         self.concurrency = concurrency
+        self.web_workers, self.web_threads = web_workers, web_threads
         self.processes: dict[str, subprocess.Popen] = {}
         self.logs: dict[str, Path] = {}
 
@@ -116,9 +119,9 @@ class Stack:
                 "--worker-class",
                 "gthread",
                 "--threads",
-                "8",
+                str(self.web_threads),
                 "--workers",
-                "1",
+                str(self.web_workers),
             ],
         )
         self.wait_until_healthy()

@@ -25,7 +25,8 @@ def create(request):
                 status=form_status(request),
             )
         try:
-            limits.check_jobs(request.user, 1)
+            with limits.charged(request.user, jobs=1):
+                job = jobs.create_job(owner=request.user, **form.cleaned_data)
         except limits.LimitExceeded as refusal:
             form.add_error(None, refusal.message)
             status = 200 if request.htmx else 429
@@ -34,8 +35,6 @@ def create(request):
             )
             response["Retry-After"] = str(refusal.retry_after)
             return response
-        try:
-            job = jobs.create_job(owner=request.user, **form.cleaned_data)
         except budgets.OverBudget as refusal:
             form.add_error(None, str(refusal))
             return render(

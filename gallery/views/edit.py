@@ -25,9 +25,9 @@ def edit(request):
         job, status, retry_after = None, 400, None
         if form.is_valid():
             try:
-                limits.check_jobs(request.user, 1)
-                limits.check_uploads(request.user, len(request.FILES.getlist("uploads")))
-                job = edits.create_edit_job(owner=request.user, **form.cleaned_data)
+                sent = len(request.FILES.getlist("uploads"))
+                with limits.charged(request.user, jobs=1, uploads=sent):
+                    job = edits.create_edit_job(owner=request.user, **form.cleaned_data)
             except limits.LimitExceeded as refusal:
                 form.add_error(None, refusal.message)
                 status, retry_after = 429, refusal.retry_after
@@ -87,14 +87,14 @@ def upload(request):
     sent = files[0]
     try:
         checked = uploads.check(sent.read(), name=sent.name, declared_type=sent.content_type)
-        limits.check_uploads(request.user, 1)
+        with limits.charged(request.user, uploads=1):
+            image = uploads.store_upload(owner=request.user, upload=checked)
     except uploads.UploadRefused as error:
         return JsonResponse({"error": str(error)}, status=400)
     except limits.LimitExceeded as refusal:
         response = JsonResponse({"error": refusal.message}, status=429)
         response["Retry-After"] = str(refusal.retry_after)
         return response
-    image = uploads.store_upload(owner=request.user, upload=checked)
     return JsonResponse(
         {
             "id": image.pk,
