@@ -150,7 +150,5 @@ def test_parallel_password_guesses_get_only_the_allowed_tries(stack, page):
     answers = all_at_once(30, guess)
     throttled = sum("Too many failed sign-ins" in r.text for r in answers)
     checked = sum("correct username and password" in r.text for r in answers)
-    print(
-        f"\n{stack.kind} {page}: 30 parallel wrong passwords, {checked} checked, {throttled} refused"
-    )
+    print(f"\n{stack.kind} {page}: 30 parallel wrong passwords: {checked} checked, {throttled} not")
     assert checked == LOGIN_MAX_FAILURES and throttled == 30 - LOGIN_MAX_FAILURES
