@@ -63,8 +63,8 @@ def create(request):
 
 
 def _remix_initial(request) -> dict | None:
-    image_id = request.GET.get("remix")
-    if not image_id or not image_id.isdigit():
+    image_id = access.parse_id(request.GET.get("remix", ""))  # "²" is a digit, not an id
+    if image_id is None:
         return None
     image = access.visible_images(request.user).filter(pk=image_id).first()
     job = image and access.visible_jobs(request.user).filter(pk=image.job_id).first()
