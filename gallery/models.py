@@ -255,6 +255,9 @@ class Image(models.Model):
 
     cost_usd = models.DecimalField(max_digits=12, decimal_places=6, default=0)
     created_at = models.DateTimeField(default=timezone.now)
+    # An upload picked on the edit page and not yet part of a submitted edit: private to its
+    # owner until then, deleted a day later if it never is (gallery/jobs/pending_uploads.py).
+    pending_since = models.DateTimeField(null=True, blank=True)
 
     objects = ImageQuerySet.as_manager()
 
@@ -272,6 +275,11 @@ class Image(models.Model):
             models.Index(fields=["visibility", "-id"], name="image_visible_id"),
             models.Index(fields=["owner", "-id"], name="image_owner_id"),
             models.Index(fields=["model", "-id"], name="image_model_id"),
+            models.Index(
+                fields=["pending_since"],
+                condition=Q(pending_since__isnull=False),
+                name="image_pending_upload",
+            ),
         ]
         constraints = [
             # One set of outputs per job, whatever happens to the worker.

@@ -19,7 +19,7 @@ from django.db import transaction
 
 from gallery import imagesapi, media, provenance
 from gallery.imagesapi import registry
-from gallery.jobs import budgets, engine, uploads
+from gallery.jobs import budgets, engine, pending_uploads, uploads
 from gallery.models import Image, ImageParent, Job, JobInput, Profile
 
 log = logging.getLogger(__name__)
@@ -100,6 +100,7 @@ def create_edit_job(
             else image
             for image in images
         ]
+        pending_uploads.submit(owner=owner, images=images, visibility=visibility)
         job = Job.objects.create(
             owner=owner,
             kind=Job.Kind.EDIT,

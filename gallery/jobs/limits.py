@@ -64,9 +64,7 @@ def take(key: str, count: int, *, limit: int, window_seconds: int) -> Taken | Re
         won = Allowance.objects.filter(key=key, used__lte=limit - count).update(
             used=F("used") + count
         )
-        used, window_ends_at = Allowance.objects.values_list("used", "window_ends_at").get(
-            key=key
-        )
+        used, window_ends_at = Allowance.objects.values_list("used", "window_ends_at").get(key=key)
     if won:
         return Taken(key, count, window_ends_at)
     retry_after = max(1, int((window_ends_at - now).total_seconds() + 0.999))

@@ -2,7 +2,7 @@
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from gallery import access, accounts, jobs, tasks
 from gallery.forms import GenerateForm
@@ -76,10 +76,13 @@ def _settings_of(job: Job) -> dict:
 
 
 @login_required
-@require_GET
+@require_POST
 def estimate(request):
-    """The expected cost of what the create form currently asks for (htmx partial)."""
-    return render(request, "gallery/create.html#estimate", {"estimate": estimate_for(request.GET)})
+    """The expected cost of what the create form currently asks for (htmx partial). A POST:
+    the prompt and the CSRF token stay out of URLs and access logs, and a long prompt fits."""
+    return render(
+        request, "gallery/create.html#estimate", {"estimate": estimate_for(request.POST)}
+    )
 
 
 def estimate_for(data) -> dict | None:

@@ -10,7 +10,7 @@ from gallery import access, accounts, tasks
 from gallery.browse import lineage
 from gallery.forms import EditForm
 from gallery.imagesapi import registry
-from gallery.jobs import budgets, edits, limits, uploads
+from gallery.jobs import budgets, edits, limits, pending_uploads, uploads
 from gallery.models import Image, Job
 
 PICKER_SIZE = 24
@@ -80,7 +80,8 @@ def _page(request, form, visible) -> dict:
 @login_required
 @require_POST
 def upload(request):
-    """One file from the edit page, stored as an upload Image; JSON for edit.js."""
+    """One file picked on the edit page, stored as a pending upload Image (private to its
+    owner until an edit uses it); JSON for edit.js."""
     files = request.FILES.getlist("file")
     if len(files) != 1:
         return JsonResponse({"error": "Send exactly one file."}, status=400)
@@ -88,7 +89,8 @@ def upload(request):
     try:
         checked = uploads.check(sent.read(), name=sent.name, declared_type=sent.content_type)
         with limits.charged(request.user, uploads=1):
-            image = uploads.store_upload(owner=request.user, upload=checked)
+            # Private until an edit that uses it is submitted with the form's visibility.
+            image = pending_uploads.stage(owner=request.user, upload=checked)
     except uploads.UploadRefused as error:
         return JsonResponse({"error": str(error)}, status=400)
     except limits.LimitExceeded as refusal:

@@ -543,3 +543,19 @@ def test_a_board_name_with_a_nul_byte_is_refused_with_a_message(alice_client, al
     assert response.status_code == 400
     assert "control characters" in response.content.decode()
     assert not Board.objects.exists()
+
+
+def test_fuzz_estimate(alice_client):
+    tally = Counter()
+    url = reverse("gallery:estimate")
+
+    @given(data=create_forms(), partials=ids)
+    def attack(data, partials):
+        before = rows()
+        response = alice_client.post(url, {**data, "partial_images": partials})
+        assert response.status_code == 200, (data, response.status_code)
+        assert rows() == before
+        tally["answered"] += 1
+
+    attack()
+    report("estimate", tally)

@@ -198,8 +198,8 @@ def test_original_is_served_byte_for_byte(alice_client, alice, standin):
 
 def test_cost_estimate_follows_the_form(alice_client):
     url = reverse("gallery:estimate")
-    low = alice_client.get(url, {**GOOD, "quality": "low", "n": "1"}).content.decode()
-    high = alice_client.get(url, {**GOOD, "quality": "high", "n": "2"}).content.decode()
+    low = alice_client.post(url, {**GOOD, "quality": "low", "n": "1"}).content.decode()
+    high = alice_client.post(url, {**GOOD, "quality": "high", "n": "2"}).content.decode()
     assert "$0.0109" in low  # 272 output tokens at $40/M plus the prompt's few tokens
     assert "$0.3328" in high and "2 images" in high
-    assert "Estimated" in alice_client.get(url, {"model": "nonsense", "n": "x"}).content.decode()
+    assert "Estimated" in alice_client.post(url, {"model": "nonsense", "n": "x"}).content.decode()
