@@ -87,13 +87,13 @@ def create_edit_job(
     if input_fidelity:
         params["input_fidelity"] = input_fidelity
     visibility = visibility or Profile.default_visibility_for(owner)
-    mask_name = media.store_derived(mask, folder="masks", extension="png") if mask else ""
     estimate = budgets.estimate(model=model, prompt=prompt, params=params)
     with transaction.atomic():
         # The budget check and the insert share one serialized transaction, as for
-        # generations; an over-budget edit stores none of its uploads.
+        # generations; an over-budget edit stores nothing: no upload, no mask.
         budgets.lock()
         budgets.check(owner, estimate)
+        mask_name = media.store_derived(mask, folder="masks", extension="png") if mask else ""
         images = [
             uploads.store_upload(owner=owner, upload=image, visibility=visibility)
             if isinstance(image, uploads.CheckedUpload)

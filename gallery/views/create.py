@@ -80,9 +80,7 @@ def _settings_of(job: Job) -> dict:
 def estimate(request):
     """The expected cost of what the create form currently asks for (htmx partial). A POST:
     the prompt and the CSRF token stay out of URLs and access logs, and a long prompt fits."""
-    return render(
-        request, "gallery/create.html#estimate", {"estimate": estimate_for(request.POST)}
-    )
+    return render(request, "gallery/create.html#estimate", {"estimate": estimate_for(request.POST)})
 
 
 def estimate_for(data) -> dict | None:
