@@ -10,11 +10,13 @@ Content-Disposition and cache headers that keep private images out of shared cac
 browsers ask again before reusing them.
 """
 
+from typing import TypeVar
 from urllib.parse import quote
 
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotModified
+from django.http.response import HttpResponseBase
 from django.utils.http import content_disposition_header
 
 from gallery import media
@@ -26,9 +28,10 @@ PRIVATE_CACHE = "private, no-cache"
 # A media response is never a page: should a browser ever be talked into rendering one as
 # HTML or SVG, it runs no script, loads nothing and gets an origin of its own.
 MEDIA_POLICY = "default-src 'none'; sandbox"
+R = TypeVar("R", bound=HttpResponseBase)
 
 
-def harden(response: HttpResponse) -> HttpResponse:
+def harden(response: R) -> R:
     """The headers every media response carries, whoever made it (views that send media
     call this; the site-wide policy middleware leaves an existing policy alone)."""
     response["Content-Security-Policy"] = MEDIA_POLICY
