@@ -59,9 +59,10 @@ COPY static/ static/
 
 # Static files are collected at build time into hashed, compressed names under
 # $STUDIO_VAR_DIR/static (owned by root: read-only for the app), served by whitenoise.
-# Settings need no database or secrets for this.
+# Settings need no database for this, and collecting signs nothing: the settings only insist
+# on a key being set, so a throwaway one stands in (the running container needs a real one).
 ENV STUDIO_COLLECTED_STATIC=true
-RUN python manage.py collectstatic --noinput \
+RUN DJANGO_SECRET_KEY=collectstatic-signs-nothing python manage.py collectstatic --noinput \
     && python -m compileall -q /app
 
 # Numeric, so Kubernetes' runAsNonRoot can verify it without reading /etc/passwd.

@@ -4,6 +4,9 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# make is for one's own machine: without DJANGO_SECRET_KEY, the studio makes a key once and
+# keeps it in var/secret_key (a server started any other way refuses to start without one).
+export STUDIO_LOCAL_SECRET_KEY ?= true
 
 .PHONY: run test test-all install chromium lint typecheck lock format clean
 

@@ -261,6 +261,9 @@ class Image(models.Model):
 
     cost_usd = models.DecimalField(max_digits=12, decimal_places=6, default=0)
     created_at = models.DateTimeField(default=timezone.now)
+    # An upload picked on the edit page and not yet part of a submitted edit: private to its
+    # owner until then, deleted a day later if it never is (gallery/jobs/pending_uploads.py).
+    pending_since = models.DateTimeField(null=True, blank=True)
 
     objects = ImageQuerySet.as_manager()
 
@@ -278,6 +281,11 @@ class Image(models.Model):
             models.Index(fields=["visibility", "-id"], name="image_visible_id"),
             models.Index(fields=["owner", "-id"], name="image_owner_id"),
             models.Index(fields=["model", "-id"], name="image_model_id"),
+            models.Index(
+                fields=["pending_since"],
+                condition=Q(pending_since__isnull=False),
+                name="image_pending_upload",
+            ),
         ]
         constraints = [
             # One set of outputs per job, whatever happens to the worker.
@@ -536,3 +544,17 @@ class ApiToken(models.Model):
     def is_active(self) -> bool:
         expired = self.expires_at is not None and self.expires_at <= timezone.now()
         return self.revoked_at is None and not expired
+
+
+class Allowance(models.Model):
+    """How much of something limited (jobs a minute, uploads a minute, sign-in attempts) one
+    key has used in its current window. Taken with a conditional UPDATE whose row count says
+    yes or no, so parallel requests can never take more than the limit between them, on any
+    number of web machines (gallery.jobs.limits)."""
+
+    key = models.CharField(max_length=200, unique=True)
+    used = models.PositiveIntegerField(default=0)
+    window_ends_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.used} until {self.window_ends_at:%H:%M:%S}"

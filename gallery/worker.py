@@ -1,6 +1,6 @@
 """Worker bootsteps: a heartbeat for /healthz that also renews the leases of the jobs this
-worker runs, and a doorbell that re-sends jobs whose broker message was lost (the database
-is the source of truth, the broker only rings)."""
+worker runs, a doorbell that re-sends jobs whose broker message was lost (the database
+is the source of truth, the broker only rings), and an hourly tidy-up."""
 
 import logging
 
@@ -11,6 +11,8 @@ from django.utils import timezone
 log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 15.0
+# How often each worker deletes uploads picked but never submitted, and old rate counters.
+TIDY_SECONDS = 3600.0
 
 
 class Heartbeat(bootsteps.StartStopStep):
@@ -23,6 +25,7 @@ class Heartbeat(bootsteps.StartStopStep):
         self.timers = [
             worker.timer.call_repeatedly(beat_every, self.beat),
             worker.timer.call_repeatedly(settings.DOORBELL_SECONDS, self.ring),
+            worker.timer.call_repeatedly(TIDY_SECONDS, self.tidy),
         ]
         self.beat()
 
@@ -62,3 +65,13 @@ class Heartbeat(bootsteps.StartStopStep):
                 log.info("re-sent %d queued jobs whose message may have been lost", len(job_ids))
         except Exception:
             log.exception("doorbell failed")
+
+    def tidy(self):
+        from gallery.jobs import engine, limits, pending_uploads
+
+        try:
+            with engine.db_slot():
+                pending_uploads.delete_expired()
+                limits.prune()
+        except Exception:
+            log.exception("tidying up failed")

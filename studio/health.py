@@ -1,5 +1,6 @@
 """What /healthz reports: can the studio reach its database, broker, workers and image API?"""
 
+import hmac
 import time
 from datetime import timedelta
 
@@ -103,5 +104,18 @@ def api_activity(*, minutes: int = 60) -> dict:
 
 @require_GET
 def healthz(request):
+    """200 or 503 with {"ok": ...}; each part's detail (hosts, workers, errors, timings) only
+    for staff and for callers with STUDIO_HEALTH_TOKEN: they map the studio's insides."""
     report = check()
-    return JsonResponse(report, status=200 if report["ok"] else 503)
+    status = 200 if report["ok"] else 503
+    if not may_see_details(request):
+        return JsonResponse({"ok": report["ok"]}, status=status)
+    return JsonResponse(report, status=status)
+
+
+def may_see_details(request) -> bool:
+    if request.user.is_authenticated and request.user.is_staff:
+        return True
+    token = settings.STUDIO_HEALTH_TOKEN
+    sent = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    return bool(token) and hmac.compare_digest(sent.encode(), token.encode())

@@ -2,13 +2,16 @@
 guessing, and the page shown when a form's CSRF token is missing or stale."""
 
 import hashlib
+import unicodedata
 
 from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.shortcuts import render
+
+from gallery.jobs import limits
 
 # Only what the pages use: our own scripts and styles (inline style attributes are allowed;
 # inline scripts are not), images from our own views plus data:/blob: URLs for previews of
@@ -40,33 +43,53 @@ class ContentSecurityPolicyMiddleware:
         return response
 
 
+def normalise_username(username: str) -> str:
+    """One spelling per name for counting sign-in failures: NFKC (fullwidth and other
+    compatibility forms fold to their plain letters), surrounding space stripped, case folded.
+    "ALICE", " alice" and "ａｌｉｃｅ" all count as "alice"."""
+    return unicodedata.normalize("NFKC", username).strip().casefold()
+
+
 def _throttle_key(request, username: str) -> str:
     ip = request.META.get("REMOTE_ADDR", "")
-    digest = hashlib.sha256(f"{username.lower()}|{ip}".encode()).hexdigest()
-    return f"login-failures:{digest}"
+    digest = hashlib.sha256(f"{normalise_username(username)}|{ip}".encode()).hexdigest()
+    return f"login:{digest}"
 
 
-class ThrottledAuthenticationForm(AuthenticationForm):
-    """After LOGIN_MAX_FAILURES wrong passwords for one name from one address, refuse
-    further tries for LOGIN_LOCKOUT_SECONDS, without even checking the password."""
+class ThrottledLoginMixin:
+    """At most LOGIN_MAX_FAILURES wrong passwords for one name from one address per
+    LOGIN_LOCKOUT_SECONDS; after that, further tries are refused without checking the password.
+
+    Each try takes one attempt from the allowance before the password is checked (the check
+    and the count are one conditional UPDATE, gallery.jobs.limits), so parallel guesses get no
+    more tries than sequential ones; a successful sign-in gives its attempt back. Used by the
+    studio's sign-in page and the admin's."""
 
     def clean(self):
-        username = self.data.get("username", "")
-        key = _throttle_key(self.request, username)
-        if cache.get(key, 0) >= settings.LOGIN_MAX_FAILURES:
+        username = str(self.data.get("username", ""))
+        attempt = limits.take(
+            _throttle_key(self.request, username),
+            1,
+            limit=settings.LOGIN_MAX_FAILURES,
+            window_seconds=settings.LOGIN_LOCKOUT_SECONDS,
+        )
+        if isinstance(attempt, limits.Refused):
             minutes = max(1, settings.LOGIN_LOCKOUT_SECONDS // 60)
             raise ValidationError(
                 f"Too many failed sign-ins for this account. Wait {minutes} minutes and try again.",
                 code="throttled",
             )
-        try:
-            return super().clean()
-        except ValidationError:
-            try:
-                cache.incr(key)
-            except ValueError:
-                cache.set(key, 1, settings.LOGIN_LOCKOUT_SECONDS)
-            raise
+        cleaned = super().clean()  # a wrong password raises, and the attempt stays used
+        limits.give_back(attempt)
+        return cleaned
+
+
+class ThrottledAuthenticationForm(ThrottledLoginMixin, AuthenticationForm):
+    pass
+
+
+class ThrottledAdminAuthenticationForm(ThrottledLoginMixin, AdminAuthenticationForm):
+    pass
 
 
 class LoginView(auth_views.LoginView):

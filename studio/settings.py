@@ -7,10 +7,13 @@ CELERY_BROKER_URL and the storage variables (see README).
 """
 
 import os
+import secrets
+import tempfile
 from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -51,13 +54,44 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def local_secret_key(path: Path) -> str:
+    """A key made once for this machine and kept in `path` (readable by its owner only), so
+    sessions survive restarts. Two processes starting together agree: the file appears
+    whole (linked into place) or not at all."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, made = tempfile.mkstemp(dir=path.parent, prefix=".secret_key-")
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_urlsafe(50))
+            os.link(made, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(made)
+    return path.read_text().strip()
+
+
 DEBUG = env_bool("DJANGO_DEBUG", False)
-SECRET_KEY = env("DJANGO_SECRET_KEY") or "insecure-development-key-set-DJANGO_SECRET_KEY"
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
 # Everything the studio writes at run time lives under one folder.
 VAR_DIR = Path(env("STUDIO_VAR_DIR") or BASE_DIR / "var")
+
+# The key that signs sessions, CSRF tokens and gallery cursors. A server without one refuses
+# to start: a key everybody knows would let anyone forge a session. On one's own machine
+# (`make run` and the other make commands set STUDIO_LOCAL_SECRET_KEY=true; DEBUG does too)
+# a key is made once and kept in var/secret_key.
+SECRET_KEY = env("DJANGO_SECRET_KEY")
+if not SECRET_KEY:
+    if not (DEBUG or env_bool("STUDIO_LOCAL_SECRET_KEY", False)):
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY is not set. Set it (or DJANGO_SECRET_KEY_FILE) to a long random "
+            'value, e.g. python -c "import secrets; print(secrets.token_urlsafe(50))"; on your '
+            "own machine, STUDIO_LOCAL_SECRET_KEY=true keeps a generated one in var/."
+        )
+    SECRET_KEY = local_secret_key(VAR_DIR / "secret_key")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -309,11 +343,15 @@ STUDIO_UPLOADS_PER_MINUTE = env_int("STUDIO_UPLOADS_PER_MINUTE", 30)
 # answers 504 (the job goes on), and how long a `response_format: url` link works.
 STUDIO_GATEWAY_TIMEOUT = env_float("STUDIO_GATEWAY_TIMEOUT", 600.0)
 STUDIO_GATEWAY_URL_SECONDS = env_int("STUDIO_GATEWAY_URL_SECONDS", 3600)
+# /healthz tells anonymous callers only whether the studio is healthy; staff, and callers
+# sending "Authorization: Bearer <this token>" (a monitoring system), get every part's detail.
+STUDIO_HEALTH_TOKEN = env("STUDIO_HEALTH_TOKEN")
 LOGIN_MAX_FAILURES = env_int("STUDIO_LOGIN_MAX_FAILURES", 5)
 LOGIN_LOCKOUT_SECONDS = env_int("STUDIO_LOGIN_LOCKOUT_SECONDS", 900)
 
-# A cache shared by every process on the machine (login throttling); CACHE_URL=redis://...
-# shares it across machines.
+# Django's cache (CACHE_URL=redis://... shares it across machines). Rate limits and the
+# sign-in throttle count in the database instead (gallery/jobs/limits.py), where the check
+# and the count are one atomic step on every engine.
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",

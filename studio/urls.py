@@ -5,6 +5,9 @@ from django.urls import include, path
 from gallery.views import accounts
 from studio import health, security
 
+# The admin's sign-in page is throttled like the studio's (same counter, same key).
+admin.site.login_form = security.ThrottledAdminAuthenticationForm
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/signup/", accounts.signup, name="signup"),

@@ -15,6 +15,9 @@ import httpx
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+# Lets the tests read /healthz's details, as a monitoring system would.
+HEALTH_TOKEN = secrets.token_urlsafe(16)
+HEALTH_HEADERS = {"Authorization": f"Bearer {HEALTH_TOKEN}"}
 
 
 def free_port() -> int:
@@ -33,6 +36,8 @@ class Stack:
         standin_latency: float = 0.0,
         standin_args: tuple[str, ...] = (),
         concurrency: int = 8,
+        web_workers: int = 1,
+        web_threads: int = 8,
         extra_env: dict | None = None,
     ):
         self.var_dir = var_dir
@@ -51,6 +56,7 @@ class Stack:
             "STUDIO_STANDIN_PORT": str(self.standin_port),
             "DATABASE_URL": database_url,
             "CELERY_BROKER_URL": broker_url,
+            "STUDIO_HEALTH_TOKEN": HEALTH_TOKEN,
             "STUDIO_RETRY_BASE_DELAY": "0.2",
             "STUDIO_RETRY_MAX_DELAY": "1",
             "PYTHONUNBUFFERED": "1",
@@ -59,6 +65,7 @@ class Stack:
         self.standin_latency = standin_latency
         self.standin_args = standin_args
         self.concurrency = concurrency
+        self.web_workers, self.web_threads = web_workers, web_threads
         self.processes: dict[str, subprocess.Popen] = {}
         self.logs: dict[str, Path] = {}
 
@@ -116,9 +123,9 @@ class Stack:
                 "--worker-class",
                 "gthread",
                 "--threads",
-                "8",
+                str(self.web_threads),
                 "--workers",
-                "1",
+                str(self.web_workers),
             ],
         )
         self.wait_until_healthy()
@@ -139,7 +146,7 @@ class Stack:
                         f"{name} exited early:\n{self.logs[name].read_text()[-3000:]}"
                     )
             try:
-                response = httpx.get(f"{self.url}/healthz", timeout=5)
+                response = httpx.get(f"{self.url}/healthz", headers=HEALTH_HEADERS, timeout=5)
                 report = response.json()
                 if report.get("ok"):
                     return report

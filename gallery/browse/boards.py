@@ -40,6 +40,8 @@ def create_board(*, owner, name: str) -> Board:
     name = " ".join(name.split())
     if not name:
         raise BoardError("Give the board a name.")
+    if not name.isprintable():  # NUL and other control characters (PostgreSQL refuses NUL)
+        raise BoardError("Board names cannot contain control characters.")
     if len(name) > BOARD_NAME_MAX:
         raise BoardError(f"Board names are at most {BOARD_NAME_MAX} characters.")
     board, _ = Board.objects.get_or_create(owner=owner, name=name)

@@ -232,15 +232,27 @@ def _choice(data, name: str, allowed, messages: list[str]) -> str:
     return ""
 
 
+EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(9998, 12, 31)
+
+
 def _day(data, name: str, messages: list[str]) -> date | None:
     value = data.get(name, "").strip()
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         messages.append(f"Dates look like 2026-11-26; the “{name}” date was not used.")
         return None
+    # The filters compare with midnight of the day after, in the server's time zone: the first
+    # and last days of the calendar would overflow. No image is that old or that new.
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        messages.append(
+            f"Dates run from {EARLIEST_DAY.isoformat()} to {LATEST_DAY.isoformat()}; "
+            f"the “{name}” date was not used."
+        )
+        return None
+    return day
 
 
 def _midnight(day: date) -> datetime:

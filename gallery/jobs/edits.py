@@ -19,7 +19,7 @@ from django.db import transaction
 
 from gallery import imagesapi, media, provenance
 from gallery.imagesapi import registry
-from gallery.jobs import budgets, engine, uploads
+from gallery.jobs import budgets, engine, pending_uploads, uploads
 from gallery.models import Image, ImageParent, Job, JobInput, Profile
 
 log = logging.getLogger(__name__)
@@ -89,19 +89,20 @@ def create_edit_job(
     if input_fidelity:
         params["input_fidelity"] = input_fidelity
     visibility = visibility or Profile.default_visibility_for(owner)
-    mask_name = media.store_derived(mask, folder="masks", extension="png") if mask else ""
     estimate = budgets.estimate(model=model, prompt=prompt, params=params)
     with transaction.atomic():
         # The budget check and the insert share one serialized transaction, as for
-        # generations; an over-budget edit stores none of its uploads.
+        # generations; an over-budget edit stores nothing: no upload, no mask.
         budgets.lock()
         budgets.check(owner, estimate)
+        mask_name = media.store_derived(mask, folder="masks", extension="png") if mask else ""
         images = [
             uploads.store_upload(owner=owner, upload=image, visibility=visibility)
             if isinstance(image, uploads.CheckedUpload)
             else image
             for image in images
         ]
+        pending_uploads.submit(owner=owner, images=images, visibility=visibility)
         job = Job.objects.create(
             owner=owner,
             kind=Job.Kind.EDIT,

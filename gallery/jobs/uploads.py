@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import PIL.Image
 import PIL.ImageOps
 from django.conf import settings
+from django.utils import timezone
 
 from gallery import media, provenance
 from gallery.models import Image, Profile
@@ -111,10 +112,13 @@ def for_api(data: bytes, content_type: str) -> tuple[bytes, str]:
         return out.getvalue(), "image/png"
 
 
-def store_upload(*, owner, upload: CheckedUpload, visibility: str | None = None) -> Image:
+def store_upload(
+    *, owner, upload: CheckedUpload, visibility: str | None = None, pending: bool = False
+) -> Image:
     """An upload as a gallery Image (source UPLOAD): original bytes exact, thumbnails, and its
     Content Credentials read; shared or private as asked, else as the owner's default. The
-    same file uploaded twice by one person is one Image."""
+    same file uploaded twice by one person is one Image. `pending`: picked on the edit page,
+    not yet submitted (see gallery/jobs/pending_uploads.py)."""
     sha256 = hashlib.sha256(upload.data).hexdigest()
     existing = _existing(owner, sha256)
     if existing is not None:
@@ -131,6 +135,7 @@ def store_upload(*, owner, upload: CheckedUpload, visibility: str | None = None)
         ai_generated=reading.ai_generated,
         provenance=reading.summary,
         manifest_json=reading.manifest_json or "",
+        pending_since=timezone.now() if pending else None,
     )
     image.save()
     return image

@@ -5,15 +5,18 @@ can send it instead, after the view authorised the request: "x-accel-redirect" (
 `internal` location at STUDIO_MEDIA_ACCEL_PREFIX aliasing the media folder) or "x-sendfile"
 (Apache mod_xsendfile, lighttpd: STUDIO_MEDIA_ACCEL_PREFIX is the media folder's path on
 the front server's disk). Either way media never has a public URL of its own, and every
-response carries its real type, nosniff, a safe Content-Disposition and cache headers that
-keep private images out of shared caches and make browsers ask again before reusing them.
+response carries its real type, nosniff, a sandboxing Content-Security-Policy, a safe
+Content-Disposition and cache headers that keep private images out of shared caches and make
+browsers ask again before reusing them.
 """
 
+from typing import TypeVar
 from urllib.parse import quote
 
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotModified
+from django.http.response import HttpResponseBase
 from django.utils.http import content_disposition_header
 
 from gallery import media
@@ -22,6 +25,18 @@ from gallery import media
 # ones are revalidated each time, so a person who loses access stops getting them.
 SHARED_CACHE = "private, max-age=31536000, immutable"
 PRIVATE_CACHE = "private, no-cache"
+# A media response is never a page: should a browser ever be talked into rendering one as
+# HTML or SVG, it runs no script, loads nothing and gets an origin of its own.
+MEDIA_POLICY = "default-src 'none'; sandbox"
+R = TypeVar("R", bound=HttpResponseBase)
+
+
+def harden(response: R) -> R:
+    """The headers every media response carries, whoever made it (views that send media
+    call this; the site-wide policy middleware leaves an existing policy alone)."""
+    response["Content-Security-Policy"] = MEDIA_POLICY
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def file_response(
@@ -48,9 +63,8 @@ def file_response(
         response["Content-Type"] = content_type
         response["Content-Disposition"] = content_disposition_header(attachment, filename)
     response["ETag"] = f'"{etag}"'
-    response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = PRIVATE_CACHE if private else SHARED_CACHE
-    return response
+    return harden(response)
 
 
 def _accelerated(name: str) -> HttpResponse:

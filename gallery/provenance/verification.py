@@ -20,6 +20,7 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from gallery import media, provenance
+from gallery.media import untrusted
 from gallery.models import Image, Profile
 
 log = logging.getLogger(__name__)
@@ -113,10 +114,12 @@ def check(data: bytes, *, filename: str, mime: str) -> Verification:
     for ingredient in reading.summary["ingredients"]:
         if ingredient["thumbnail"]:
             found = provenance.ingredient_thumbnail(data, ingredient["path"], mime=mime)
-            if found is not None and found[1].startswith("image/"):
-                encoded = base64.b64encode(found[0]).decode("ascii")
+            # Drawn again, like the stored images' ingredient thumbnails (media.untrusted).
+            picture = untrusted.redraw(found[0]) if found else None
+            if picture is not None:
+                encoded = base64.b64encode(picture).decode("ascii")
                 key = ".".join(str(i) for i in ingredient["path"])
-                result.thumbnails[key] = f"data:{found[1]};base64,{encoded}"
+                result.thumbnails[key] = f"data:image/webp;base64,{encoded}"
     return result
 
 

@@ -27,6 +27,14 @@ class SignupForm(UserCreationForm):
         if accounts.signup_mode() != "invite":
             del self.fields["invite"]
 
+    def clean_username(self) -> str:
+        # Django's: None (with the error added) for a name taken in another case.
+        username = super().clean_username()
+        problem = accounts.name_problem(username) if username else None
+        if problem:
+            raise forms.ValidationError(problem, code="confusable")
+        return username
+
     def clean_invite(self) -> str:
         code = self.cleaned_data["invite"]
         if accounts.usable_invite(code) is None:

@@ -2,7 +2,7 @@
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from gallery import access, accounts, jobs, tasks
 from gallery.forms import GenerateForm
@@ -25,7 +25,8 @@ def create(request):
                 status=form_status(request),
             )
         try:
-            limits.check_jobs(request.user, 1)
+            with limits.charged(request.user, jobs=1):
+                job = jobs.create_job(owner=request.user, **form.cleaned_data)
         except limits.LimitExceeded as refusal:
             form.add_error(None, refusal.message)
             status = 200 if request.htmx else 429
@@ -34,8 +35,6 @@ def create(request):
             )
             response["Retry-After"] = str(refusal.retry_after)
             return response
-        try:
-            job = jobs.create_job(owner=request.user, **form.cleaned_data)
         except budgets.OverBudget as refusal:
             form.add_error(None, str(refusal))
             return render(
@@ -64,8 +63,8 @@ def create(request):
 
 
 def _remix_initial(request) -> dict | None:
-    image_id = request.GET.get("remix")
-    if not image_id or not image_id.isdigit():
+    image_id = access.parse_id(request.GET.get("remix", ""))  # "²" is a digit, not an id
+    if image_id is None:
         return None
     image = access.visible_images(request.user).filter(pk=image_id).first()
     job = image and access.visible_jobs(request.user).filter(pk=image.job_id).first()
@@ -77,10 +76,11 @@ def _settings_of(job: Job) -> dict:
 
 
 @login_required
-@require_GET
+@require_POST
 def estimate(request):
-    """The expected cost of what the create form currently asks for (htmx partial)."""
-    return render(request, "gallery/create.html#estimate", {"estimate": estimate_for(request.GET)})
+    """The expected cost of what the create form currently asks for (htmx partial). A POST:
+    the prompt and the CSRF token stay out of URLs and access logs, and a long prompt fits."""
+    return render(request, "gallery/create.html#estimate", {"estimate": estimate_for(request.POST)})
 
 
 def estimate_for(data) -> dict | None:

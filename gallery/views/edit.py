@@ -10,7 +10,7 @@ from gallery import access, accounts, tasks
 from gallery.browse import lineage
 from gallery.forms import EditForm
 from gallery.imagesapi import registry
-from gallery.jobs import budgets, edits, limits, uploads
+from gallery.jobs import budgets, edits, limits, pending_uploads, uploads
 from gallery.models import Image, Job
 
 PICKER_SIZE = 24
@@ -25,9 +25,9 @@ def edit(request):
         job, status, retry_after = None, 400, None
         if form.is_valid():
             try:
-                limits.check_jobs(request.user, 1)
-                limits.check_uploads(request.user, len(request.FILES.getlist("uploads")))
-                job = edits.create_edit_job(owner=request.user, **form.cleaned_data)
+                sent = len(request.FILES.getlist("uploads"))
+                with limits.charged(request.user, jobs=1, uploads=sent):
+                    job = edits.create_edit_job(owner=request.user, **form.cleaned_data)
             except limits.LimitExceeded as refusal:
                 form.add_error(None, refusal.message)
                 status, retry_after = 429, refusal.retry_after
@@ -80,21 +80,23 @@ def _page(request, form, visible) -> dict:
 @login_required
 @require_POST
 def upload(request):
-    """One file from the edit page, stored as an upload Image; JSON for edit.js."""
+    """One file picked on the edit page, stored as a pending upload Image (private to its
+    owner until an edit uses it); JSON for edit.js."""
     files = request.FILES.getlist("file")
     if len(files) != 1:
         return JsonResponse({"error": "Send exactly one file."}, status=400)
     sent = files[0]
     try:
         checked = uploads.check(sent.read(), name=sent.name, declared_type=sent.content_type)
-        limits.check_uploads(request.user, 1)
+        with limits.charged(request.user, uploads=1):
+            # Private until an edit that uses it is submitted with the form's visibility.
+            image = pending_uploads.stage(owner=request.user, upload=checked)
     except uploads.UploadRefused as error:
         return JsonResponse({"error": str(error)}, status=400)
     except limits.LimitExceeded as refusal:
         response = JsonResponse({"error": refusal.message}, status=429)
         response["Retry-After"] = str(refusal.retry_after)
         return response
-    image = uploads.store_upload(owner=request.user, upload=checked)
     return JsonResponse(
         {
             "id": image.pk,

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from gallery import access, jobs, media, tasks
 from gallery.jobs import budgets, limits
+from gallery.media import serving
 from gallery.models import Job
 from gallery.views.images import change_visibility, visibility_control
 from studio import health
@@ -74,8 +75,8 @@ def job_cancel(request, pk: int):
 def job_retry(request, pk: int):
     job = access.job_for_owner(request.user, pk)
     try:
-        limits.check_jobs(request.user, 1)
-        retry = jobs.retry_job(job, by=request.user)
+        with limits.charged(request.user, jobs=1):
+            retry = jobs.retry_job(job, by=request.user)
     except (limits.LimitExceeded, budgets.OverBudget) as refusal:
         context = {"job": job, "refusal": str(refusal)}
         if request.htmx:
@@ -101,8 +102,7 @@ def job_partial(request, pk: int):
     content_type = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp"}.get(
         job.partial_file.rsplit(".", 1)[-1], "application/octet-stream"
     )
-    response = FileResponse(handle, content_type=content_type)
-    response["X-Content-Type-Options"] = "nosniff"
+    response = serving.harden(FileResponse(handle, content_type=content_type))
     # The URL names the preview file, so a browser may keep it while the card re-renders.
     response["Cache-Control"] = "private, max-age=300"
     return response

@@ -11,7 +11,7 @@ import httpx
 import PIL.Image
 import pytest
 
-from tests.stack import Browser, running_stack
+from tests.stack import HEALTH_HEADERS, Browser, running_stack
 
 pytestmark = pytest.mark.integration
 
@@ -140,6 +140,6 @@ def test_generate_command_exits_non_zero_on_failure_or_bad_input(stack):
 
 
 def test_healthz_sees_every_part(stack):
-    report = httpx.get(f"{stack.url}/healthz").json()
+    report = httpx.get(f"{stack.url}/healthz", headers=HEALTH_HEADERS).json()
     assert report["ok"], report
     assert report["worker"]["detail"]["workers"]

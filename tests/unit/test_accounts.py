@@ -100,3 +100,48 @@ def test_deactivated_person_cannot_sign_in_but_keeps_their_jobs(client, alice):
     assert response.status_code == 200
     job.refresh_from_db()
     assert job.owner == alice
+
+
+@pytest.mark.parametrize(
+    "lookalike",
+    [
+        "аlice",  # a Cyrillic а among Latin letters
+        "ａｌｉｃｅ",  # fullwidth letters
+        "ALICE",  # another case
+        "alIce",  # a capital I for the l
+    ],
+)
+def test_a_name_that_looks_like_someone_elses_is_refused(
+    client, alice, lookalike, django_user_model
+):
+    response = sign_up(client, username=lookalike)
+    assert response.status_code == 200 and "_auth_user_id" not in client.session
+    assert django_user_model.objects.count() == 1
+
+
+def test_a_name_in_one_other_alphabet_that_looks_like_someone_elses_is_refused(
+    client, django_user_model
+):
+    django_user_model.objects.create_user("ace", password=PASSWORD)
+    response = sign_up(client, username="асе")  # Cyrillic а, с, е: one script, same look
+    assert "looks like the name of someone already here" in response.content.decode()
+    assert django_user_model.objects.count() == 1
+
+
+def test_a_name_mixing_look_alike_alphabets_is_refused_even_when_nobody_has_it(client):
+    response = sign_up(client, username="раypal")  # Cyrillic р and а
+    assert "mixes letters from different alphabets" in response.content.decode()
+
+
+@pytest.mark.parametrize("name", ["carol", "josé", "Алиса", "李小龍", "anna.k@x", "al_ice-2"])
+def test_ordinary_names_in_any_alphabet_are_welcome(client, alice, name, django_user_model):
+    assert sign_up(client, username=name).status_code == 302
+    assert django_user_model.objects.filter(username=name).exists()
+
+
+def test_skeletons_match_what_looks_alike():
+    def alike(a, b):
+        return bool(accounts.skeletons(a) & accounts.skeletons(b))
+
+    assert alike("mary", "rnary") and alike("paypal", "paypa1") and alike("lan", "Ian")
+    assert not alike("bob", "alice") and not alike("jose", "josé") and not alike("anna", "ann")

@@ -170,7 +170,10 @@ TABLE: dict[str, list[Row]] = {
     "images/<int:pk>/lineage/": [
         Row("GET", READ, image_url("gallery:image-lineage"), target="image")
     ],
-    "create/estimate": [Row("GET", SIGNED_IN, fixed("gallery:estimate", query="?n=1"))],
+    "create/estimate": [
+        Row("GET", POST_ONLY_GET, fixed("gallery:estimate")),
+        Row("POST", SIGNED_IN, fixed("gallery:estimate"), data=lambda w, v: {"n": "1"}),
+    ],
     "jobs/<int:pk>/": [Row("GET", READ, job_url("gallery:job-detail"), target="job")],
     "jobs/<int:pk>/visibility": [
         Row("GET", POST_ONLY_GET, job_url("gallery:job-visibility"), target="job"),

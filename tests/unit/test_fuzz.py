@@ -15,6 +15,7 @@ import os
 import struct
 import zlib
 from collections import Counter
+from datetime import date
 
 import pytest
 from django.urls import reverse
@@ -264,6 +265,34 @@ def test_fuzz_verify_add_tokens(alice_client, unlimited, media_root):
     report("verify add", tally)
 
 
+# Every parameter the gallery reads (gallery/browse/page.py), and a few it does not.
+GALLERY_PARAMETERS = [
+    "q",
+    "who",
+    "model",
+    "kind",
+    "size",
+    "quality",
+    "background",
+    "provenance",
+    "format",
+    "ai",
+    "from",
+    "to",
+    "starred",
+    "board",
+    "cursor",
+    "order",
+    "before",
+    "page",
+    "x",
+]
+days = st.one_of(
+    st.dates().map(date.isoformat),
+    st.sampled_from(["9999-12-31", "0001-01-01", "2026-02-30", "2026-13-01", "+002026-01-01"]),
+)
+
+
 def test_fuzz_gallery_query_string(alice_client, alice, media_root):
 
     verification.add_to_gallery(owner=alice, data=PNG)
@@ -273,15 +302,18 @@ def test_fuzz_gallery_query_string(alice_client, alice, media_root):
 
     @given(
         params=st.dictionaries(
-            st.sampled_from(["q", "before", "page", "sort", "model", "x"]) | hostile_text,
-            hostile_text | numbers,
-            max_size=5,
+            st.sampled_from(GALLERY_PARAMETERS) | hostile_text,
+            hostile_text | numbers | days | st.sampled_from(["1", "on", "mine", "all", "yes"]),
+            max_size=6,
         ),
         htmx=st.booleans(),
     )
     @example(params={"before": "9" * 30}, htmx=False)
     @example(params={"before": "٣"}, htmx=False)  # an Arabic-Indic digit: isdigit() says yes
     @example(params={"q": "a\x00b"}, htmx=False)
+    @example(params={"to": "9999-12-31"}, htmx=False)  # the day after overflows
+    @example(params={"from": "0001-01-01", "to": "0001-01-01"}, htmx=False)
+    @example(params={"board": "1\x00", "who": "\x00", "cursor": "\x00"}, htmx=True)
     def attack(params, htmx):
         before = rows()
         headers = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "gallery-results"} if htmx else {}
@@ -326,3 +358,204 @@ def test_fuzz_visibility_and_settings_posts(alice_client, alice, bob):
 
     attack()
     report("visibility and settings posts", tally)
+
+
+ids = st.one_of(
+    st.integers(-5, 2**70).map(str),
+    st.sampled_from(["²", "٣", "1\x00", " 1", "1e3", "0x1", ""]),
+    hostile_text,
+)
+CREATE_PARAMETERS = ["remix", "model", "prompt", "n", "size", "quality", "board", "visibility"]
+
+
+def test_fuzz_create_page_query_string(alice_client, alice):
+    image = verification.add_to_gallery(owner=alice, data=PNG)
+    tally = Counter()
+    url = reverse("gallery:create")
+
+    @given(
+        params=st.dictionaries(
+            st.sampled_from(CREATE_PARAMETERS) | hostile_text,
+            ids | st.sampled_from(registry.model_ids()) | st.just(str(image.pk)),
+            max_size=5,
+        ),
+        target=st.sampled_from([None, "generate-form", "x\x00"]),
+    )
+    @example(params={"remix": "²"}, target=None)  # isdigit() says yes, int() says no
+    @example(params={"remix": "٣", "model": "gpt-image-1"}, target="generate-form")
+    def attack(params, target):
+        before = rows()
+        headers = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": target} if target else {}
+        response = alice_client.get(url, params, **headers)
+        assert response.status_code == 200, (params, response.status_code)
+        assert rows() == before
+        tally["answered"] += 1
+
+    attack()
+    report("create page query", tally)
+
+
+def test_fuzz_boards(alice_client, alice, bob):
+    from gallery.models import Board
+
+    mine = verification.add_to_gallery(owner=alice, data=PNG, visibility="shared")
+    theirs = verification.add_to_gallery(owner=bob, data=JPEG, visibility="private")
+    board = Board.objects.create(owner=alice, name="Mine")
+    other = Board.objects.create(owner=bob, name="Theirs")
+    tally = Counter()
+    # Real ids half the time (one_of would flatten the branches of `ids` and dilute them).
+    real_boards = st.sampled_from([board.pk, other.pk]).map(str)
+    real_images = st.sampled_from([mine.pk, theirs.pk]).map(str)
+    board_ids = st.booleans().flatmap(lambda real: real_boards if real else ids)
+    image_ids = st.booleans().flatmap(lambda real: real_images if real else ids)
+
+    @given(
+        action=st.sampled_from(["create", "add", "remove", "list"]),
+        name=hostile_text,
+        board_id=board_ids,
+        image_id=image_ids,
+        back=hostile_text | st.sampled_from(["/", "//evil.example", "/boards/"]),
+        htmx=st.booleans(),
+    )
+    @example(action="create", name="a\x00b", board_id="", image_id="", back="", htmx=False)
+    @example(action="add", name="", board_id=" 1\x00", image_id="1\x00", back="", htmx=True)
+    def attack(action, name, board_id, image_id, back, htmx):
+        headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+        theirs_before = list(other.boardimage_set.values_list("image_id", flat=True))
+        if action == "create":
+            response = alice_client.post(reverse("gallery:boards"), {"name": name}, **headers)
+        elif action == "list":
+            response = alice_client.get(reverse("gallery:boards"), {"name": name}, **headers)
+        else:
+            url = reverse(f"gallery:board-{action}")
+            data = {"board": board_id, "image": image_id, "next": back}
+            response = alice_client.post(url, data, **headers)
+        assert response.status_code < 500, (action, name, board_id, image_id, response)
+        if response.status_code == 302:
+            location = response["Location"]
+            assert location.startswith("/") and not location.startswith("//"), location
+        # Nobody else's board changes, nobody else's private image lands on a board.
+        assert list(other.boardimage_set.values_list("image_id", flat=True)) == theirs_before
+        assert not board.boardimage_set.filter(image=theirs).exists()
+        assert all(b.isprintable() for b in Board.objects.values_list("name", flat=True))
+        tally[f"{action} {response.status_code}"] += 1
+
+    attack()
+    report("boards", tally)
+
+
+def test_fuzz_sign_up_and_sign_in(client, alice, settings):
+    from django.contrib.auth import get_user_model
+
+    settings.LOGIN_MAX_FAILURES = 10_000
+    tally = Counter()
+    people = get_user_model().objects
+
+    @given(
+        page=st.sampled_from(["signup", "login", "admin"]),
+        username=hostile_text | st.sampled_from(["alice", "аlice", "ALICE", " alice"]),
+        email=hostile_text | st.just("a@example.com"),
+        password=hostile_text | st.just("alice-pass-phrase-1"),
+        invite=hostile_text,
+    )
+    @example(page="signup", username="a\x00", email="\x00", password="\x00", invite="\x00")
+    @example(page="login", username="alice\x00", email="", password="x\x00", invite="")
+    def attack(page, username, email, password, invite):
+        before = people.count()
+        if page == "signup":
+            data = {
+                "username": username,
+                "email": email,
+                "password1": password,
+                "password2": password,
+                "invite": invite,
+            }
+            response = client.post(reverse("signup"), data)
+        else:
+            url = reverse("login") if page == "login" else "/admin/login/"
+            response = client.post(url, {"username": username, "password": password})
+        assert response.status_code < 500, (page, username, response.status_code)
+        joined = people.count() - before
+        if joined:
+            newest = people.order_by("-id").first()
+            assert newest.username.isprintable() and "\x00" not in newest.username
+            tally["joined"] += 1
+        client.logout()
+        tally[f"{page} {response.status_code}"] += 1
+
+    attack()
+    report("sign-up and sign-in", tally)
+
+
+def test_fuzz_other_query_strings(alice_client, alice):
+    image = verification.add_to_gallery(owner=alice, data=PNG)
+    pages = [
+        reverse("gallery:queue"),
+        reverse("gallery:edit"),
+        reverse("gallery:image-original", args=[image.pk]),
+        reverse("gallery:image-detail", args=[image.pk]),
+        reverse("gallery:image-lineage", args=[image.pk]),
+        reverse("gallery:spending"),
+        reverse("gallery:verify"),
+        reverse("account-settings"),
+    ]
+    tally = Counter()
+
+    @given(
+        page=st.sampled_from(pages),
+        params=st.dictionaries(
+            st.sampled_from(["who", "model", "image", "download", "q"]) | hostile_text,
+            ids | st.just(str(image.pk)),
+            max_size=4,
+        ),
+        target=st.sampled_from([None, "edit-options", "x"]),
+    )
+    def attack(page, params, target):
+        before = rows()
+        headers = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": target} if target else {}
+        response = alice_client.get(page, params, **headers)
+        assert response.status_code == 200, (page, params, response.status_code)
+        assert rows() == before
+        tally[page.split("/")[1] or "gallery"] += 1
+
+    attack()
+    report("other query strings", tally)
+
+
+# The three server errors the outside test found, by name (they are also examples above).
+
+
+def test_remix_with_a_superscript_digit_shows_the_plain_form(alice_client):
+    response = alice_client.get(reverse("gallery:create"), {"remix": "²"})
+    assert response.status_code == 200 and "Generate" in response.content.decode()
+
+
+def test_a_date_at_the_end_of_the_calendar_is_not_used_and_says_so(alice_client):
+    response = alice_client.get(reverse("gallery:gallery"), {"to": "9999-12-31"})
+    assert response.status_code == 200
+    assert "the “to” date was not used" in response.content.decode()
+
+
+def test_a_board_name_with_a_nul_byte_is_refused_with_a_message(alice_client, alice):
+    from gallery.models import Board
+
+    response = alice_client.post(reverse("gallery:boards"), {"name": "holiday\x00"})
+    assert response.status_code == 400
+    assert "control characters" in response.content.decode()
+    assert not Board.objects.exists()
+
+
+def test_fuzz_estimate(alice_client):
+    tally = Counter()
+    url = reverse("gallery:estimate")
+
+    @given(data=create_forms(), partials=ids)
+    def attack(data, partials):
+        before = rows()
+        response = alice_client.post(url, {**data, "partial_images": partials})
+        assert response.status_code == 200, (data, response.status_code)
+        assert rows() == before
+        tally["answered"] += 1
+
+    attack()
+    report("estimate", tally)

@@ -73,3 +73,52 @@ def test_verify_uploads_beyond_the_limit_are_refused_and_nothing_is_stashed(
     assert "at most 1 file a minute" in second.content.decode()
     assert sorted(p for p in media_root.rglob("*") if p.is_file()) == stashed
     assert Image.objects.count() == 0
+
+
+def test_a_job_refused_over_budget_does_not_use_up_the_allowance(alice_client, alice, settings):
+    from gallery.jobs import budgets
+
+    settings.STUDIO_JOBS_PER_MINUTE = 1
+    budgets.set_person_limit(alice, "0.000001")
+    assert alice_client.post(reverse("gallery:create"), GOOD).status_code == 400
+    budgets.set_person_limit(alice, None)
+    assert alice_client.post(reverse("gallery:create"), GOOD).status_code == 302
+    assert alice_client.post(reverse("gallery:create"), GOOD).status_code == 429
+
+
+def test_an_allowance_starts_again_when_its_window_ends(alice, settings):
+    from django.utils import timezone
+
+    from gallery.models import Allowance
+
+    settings.STUDIO_JOBS_PER_MINUTE = 2
+    limits.check_jobs(alice, 2)
+    with pytest.raises(limits.LimitExceeded) as refusal:
+        limits.check_jobs(alice, 1)
+    assert 55 <= refusal.value.retry_after <= 60
+    Allowance.objects.update(window_ends_at=timezone.now())  # a minute later
+    limits.check_jobs(alice, 2)
+    assert Allowance.objects.get().used == 2
+
+
+def test_take_never_grants_more_than_the_limit_in_one_request(alice, settings):
+    settings.STUDIO_UPLOADS_PER_MINUTE = 3
+    with pytest.raises(limits.LimitExceeded):
+        limits.check_uploads(alice, 4)
+    limits.check_uploads(alice, 3)
+
+
+def test_old_allowances_are_pruned(alice, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from gallery.models import Allowance
+
+    limits.take("login:old", 1, limit=5, window_seconds=60)
+    limits.take("login:new", 1, limit=5, window_seconds=60)
+    Allowance.objects.filter(key="login:old").update(
+        window_ends_at=timezone.now() - timedelta(days=2)
+    )
+    assert limits.prune() == 1
+    assert list(Allowance.objects.values_list("key", flat=True)) == ["login:new"]

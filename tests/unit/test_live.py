@@ -312,8 +312,8 @@ def test_spending_page_charts_each_person_and_hides_others_from_non_staff(
 def test_estimate_view_counts_previews(alice_client):
     url = reverse("gallery:estimate")
     base = {"model": "gpt-image-1", "quality": "low", "size": "1024x1024", "prompt": "x"}
-    with_previews = alice_client.get(url, {**base, "partial_images": "3"}).content.decode()
-    without = alice_client.get(url, {**base, "partial_images": "0"}).content.decode()
+    with_previews = alice_client.post(url, {**base, "partial_images": "3"}).content.decode()
+    without = alice_client.post(url, {**base, "partial_images": "0"}).content.decode()
     assert "with 3 previews each" in with_previews and "$0.0229" in with_previews
     assert "previews" not in without and "$0.0109" in without
 

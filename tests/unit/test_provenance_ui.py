@@ -166,8 +166,9 @@ def test_ingredient_thumbnails_come_from_the_stored_original(alice, alice_client
         url = reverse("gallery:image-ingredient-thumbnail", args=[image.pk, path])
         assert f'src="{url}"' in html
         response = alice_client.get(url)
-        assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
-        assert response.content.startswith(b"\xff\xd8")
+        # Drawn again as WebP (media.untrusted), never the manifest's own bytes.
+        assert response.status_code == 200 and response["Content-Type"] == "image/webp"
+        assert response.content[:4] == b"RIFF" and response.content[8:12] == b"WEBP"
     for path in ("7", "0.0.0", "x", "-1"):
         url = reverse("gallery:image-ingredient-thumbnail", args=[image.pk, path])
         assert alice_client.get(url).status_code == 404
@@ -268,7 +269,7 @@ def test_verify_remote_manifest_says_so_without_fetching(alice_client, no_networ
 
 def test_verify_shows_ingredient_thumbnails_inline(alice_client):
     html = upload(alice_client, fixture(CACA), CACA).content.decode()
-    assert html.count('src="data:image/jpeg;base64,') == 2
+    assert html.count('src="data:image/webp;base64,') == 2
 
 
 def test_verify_then_add_to_gallery_stores_the_exact_file(alice, alice_client):

@@ -147,12 +147,28 @@ def test_changing_the_model_offers_only_its_options(alice_client):
     assert 'value="transparent"' in html
 
 
-def test_healthz_reports_each_part_as_json(client, standin):
+def test_healthz_reports_each_part_as_json_to_staff(client, standin, django_user_model):
+    client.force_login(django_user_model.objects.create_user("sam", is_staff=True))
     report = client.get(reverse("healthz")).json()
     assert set(report) >= {"ok", "database", "broker", "worker", "api"}
     assert report["database"]["ok"] and report["api"]["ok"]
     assert report["worker"]["ok"] is False  # no worker runs in unit tests
     assert "OPENAI_API_KEY" not in str(report)
+
+
+def test_healthz_tells_anonymous_callers_only_ok_or_not(client, alice, standin, settings):
+    settings.STUDIO_HEALTH_TOKEN = "monitor-token-1234"
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 503 and response.json() == {"ok": False}  # no worker
+    client.force_login(alice)  # signed in, not staff: the same
+    assert client.get(reverse("healthz")).json() == {"ok": False}
+    client.logout()
+    wrong = client.get(reverse("healthz"), HTTP_AUTHORIZATION="Bearer monitor-token-12")
+    assert wrong.json() == {"ok": False}
+    right = client.get(reverse("healthz"), HTTP_AUTHORIZATION="Bearer monitor-token-1234")
+    assert right.status_code == 503 and right.json()["api"]["detail"]["base_url"]
+    settings.STUDIO_HEALTH_TOKEN = ""
+    assert client.get(reverse("healthz"), HTTP_AUTHORIZATION="Bearer ").json() == {"ok": False}
 
 
 def test_use_these_settings_prefills_the_form(alice_client, alice, standin):
@@ -198,8 +214,8 @@ def test_original_is_served_byte_for_byte(alice_client, alice, standin):
 
 def test_cost_estimate_follows_the_form(alice_client):
     url = reverse("gallery:estimate")
-    low = alice_client.get(url, {**GOOD, "quality": "low", "n": "1"}).content.decode()
-    high = alice_client.get(url, {**GOOD, "quality": "high", "n": "2"}).content.decode()
+    low = alice_client.post(url, {**GOOD, "quality": "low", "n": "1"}).content.decode()
+    high = alice_client.post(url, {**GOOD, "quality": "high", "n": "2"}).content.decode()
     assert "$0.0109" in low  # 272 output tokens at $40/M plus the prompt's few tokens
     assert "$0.3328" in high and "2 images" in high
-    assert "Estimated" in alice_client.get(url, {"model": "nonsense", "n": "x"}).content.decode()
+    assert "Estimated" in alice_client.post(url, {"model": "nonsense", "n": "x"}).content.decode()

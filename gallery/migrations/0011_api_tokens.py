@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('gallery', '0001_squashed_0008'),
+        ('gallery', '0010_pending_uploads'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
