@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote, quote_plus
 
 import httpx
 import PIL.Image
@@ -47,11 +48,13 @@ class APIError(Exception):
         request_id: str = "",
         retry_after: float | None = None,
     ):
+        # Everything here may echo what the API sent; it is stored, shown and logged.
+        message = _redact(message)
         super().__init__(message)
         self.message = message
         self.status = status
-        self.code = code
-        self.request_id = request_id
+        self.code = _redact(code, limit=100)
+        self.request_id = _redact(request_id, limit=200)
         self.retry_after = retry_after
 
 
@@ -214,7 +217,7 @@ def _send(path: str, *, model: str, **request) -> Result:
         ) from None
     except httpx.HTTPError as exc:
         raise TransientError(f"Could not reach the image API: {_describe(exc)}.") from None
-    request_id = response.headers.get("x-request-id", "")
+    request_id = _request_id(response)
     log.info(
         "image API %s %s -> %s in %.1fs request_id=%s",
         path,
@@ -232,7 +235,7 @@ def _send_streaming(path: str, on_partial: PartialCallback, *, model: str, **req
     headers = _headers() | {"Accept": "text/event-stream"}
     try:
         with _http().stream("POST", _url(path), headers=headers, **request) as response:
-            request_id = response.headers.get("x-request-id", "")
+            request_id = _request_id(response)
             if response.status_code != 200:
                 response.read()
                 raise error_from_response(response, model=model)
@@ -390,7 +393,7 @@ def error_from_response(response: httpx.Response, *, model: str) -> APIError:
     """Map a non-200 answer to TransientError or PermanentError, keeping the API's own
     message (minus anything that looks like a key) for the person."""
     status = response.status_code
-    request_id = response.headers.get("x-request-id", "")
+    request_id = _request_id(response)
     body = _json_body(response)
     error = body.get("error", body) if isinstance(body, dict) else None
     error = error if isinstance(error, dict) else {}
@@ -471,13 +474,26 @@ def retry_after(headers: httpx.Headers) -> float | None:
 
 
 _KEY_PATTERN = re.compile(r"\b(sk|pk|sess)-[A-Za-z0-9_\-*]{4,}")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
-def _redact(message: str) -> str:
+def _redact(text: str, *, limit: int = 2000) -> str:
+    """Text that came from the API or anything in front of it (bodies, headers such as
+    x-request-id and Location, socket errors), made safe to store, show and log: the key
+    (as sent, and URL-encoded) and anything shaped like a key replaced, control characters
+    dropped, the length bounded. Every such string passes through here before it is kept."""
+    text = str(text or "")
     key = _api_key()
     if key and key != STANDIN_KEY:
-        message = message.replace(key, "[redacted]")
-    return _KEY_PATTERN.sub("[redacted key]", message)
+        for form in {key, quote(key, safe=""), quote_plus(key)}:
+            text = text.replace(form, "[redacted]")
+    text = _KEY_PATTERN.sub("[redacted key]", text)
+    text = _CONTROL.sub("", text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _request_id(response: httpx.Response) -> str:
+    return _redact(response.headers.get("x-request-id", ""), limit=200)
 
 
 def _describe(exc: Exception) -> str:
