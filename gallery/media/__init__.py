@@ -15,5 +15,6 @@ from gallery.media.storage import (  # noqa: F401 (the room's public names)
     read,
     store,
     store_derived,
+    store_derived_as,
     store_partial,
 )

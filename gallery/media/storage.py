@@ -163,6 +163,13 @@ def store_derived(data: bytes, *, folder: str, extension: str) -> str:
     return name
 
 
+def store_derived_as(name: str, data: bytes) -> str:
+    """Store a derived file under a name the caller derives from its source (an index kept
+    beside the original it describes, say); an existing file of that name is kept."""
+    _save_once(name, data)
+    return name
+
+
 def _save_once(name: str, data: bytes) -> None:
     if not default_storage.exists(name):
         default_storage.save(name, ContentFile(data))

@@ -88,7 +88,7 @@ def sniff(data: bytes) -> str | None:
 
 def check(data: bytes, *, filename: str, mime: str) -> Verification:
     """Read the Content Credentials of an upload whose format `sniff` recognised."""
-    reading = provenance.read(data, mime=mime)
+    reading = provenance.read(data, mime=mime, thumbnails=True)
     result = Verification(filename=filename, mime=mime, byte_size=len(data), provenance=reading)
     extension = PurePath(filename).suffix.lower().lstrip(".")
     name, extensions = FORMATS[mime]
@@ -110,13 +110,10 @@ def check(data: bytes, *, filename: str, mime: str) -> Verification:
             f"{name} files can be verified here but not added to the gallery, which keeps "
             "PNG, JPEG and WebP."
         )
-    for ingredient in reading.summary["ingredients"]:
-        if ingredient["thumbnail"]:
-            found = provenance.ingredient_thumbnail(data, ingredient["path"], mime=mime)
-            if found is not None and found[1].startswith("image/"):
-                encoded = base64.b64encode(found[0]).decode("ascii")
-                key = ".".join(str(i) for i in ingredient["path"])
-                result.thumbnails[key] = f"data:{found[1]};base64,{encoded}"
+    for key, (thumbnail, declared) in reading.thumbnails.items():
+        if key and declared.startswith("image/"):
+            encoded = base64.b64encode(thumbnail).decode("ascii")
+            result.thumbnails[key] = f"data:{declared};base64,{encoded}"
     return result
 
 
