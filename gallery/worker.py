@@ -3,6 +3,7 @@ worker runs, and a doorbell that re-sends jobs whose broker message was lost (th
 is the source of truth, the broker only rings)."""
 
 import logging
+from datetime import timedelta
 
 from celery import bootsteps
 from django.conf import settings
@@ -11,6 +12,8 @@ from django.utils import timezone
 log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 15.0
+# An upload still processing after this long has probably lost its message.
+DOORBELL_GRACE = 60.0
 
 
 class Heartbeat(bootsteps.StartStopStep):
@@ -51,7 +54,7 @@ class Heartbeat(bootsteps.StartStopStep):
 
     def ring(self):
         from gallery import tasks
-        from gallery.jobs import engine
+        from gallery.jobs import engine, uploads
 
         try:
             with engine.db_slot():
@@ -60,5 +63,11 @@ class Heartbeat(bootsteps.StartStopStep):
                 tasks.run_job.delay(job_id)
             if job_ids:
                 log.info("re-sent %d queued jobs whose message may have been lost", len(job_ids))
+            with engine.db_slot():
+                image_ids = uploads.unfinished(older_than=timedelta(seconds=DOORBELL_GRACE))
+            for image_id in image_ids:
+                tasks.finish_upload.delay(image_id)
+            if image_ids:
+                log.info("re-sent %d unprocessed uploads", len(image_ids))
         except Exception:
             log.exception("doorbell failed")

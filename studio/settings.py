@@ -287,6 +287,9 @@ STUDIO_MEDIA_ACCEL_PREFIX = env("STUDIO_MEDIA_ACCEL_PREFIX") or (
 # --- Uploads --------------------------------------------------------------------------------
 UPLOAD_MAX_BYTES = env_int("STUDIO_UPLOAD_MAX_BYTES", 50 * 1024 * 1024)
 UPLOAD_MAX_PIXELS = env_int("STUDIO_UPLOAD_MAX_PIXELS", 40_000_000)
+# One side at most this many times the other: decoders pay per row (or column), so a thin
+# image costs far more than its pixel count says.
+UPLOAD_MAX_ASPECT_RATIO = env_int("STUDIO_UPLOAD_MAX_ASPECT_RATIO", 20)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 4 * 1024 * 1024
 

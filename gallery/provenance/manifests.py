@@ -269,7 +269,7 @@ def _thumbnails(reader, manifest_json: str) -> dict[str, tuple[bytes, str]]:
     manifests = store.get("manifests") or {}
     active_label = store.get("active_manifest")
     chain = list(_walk(manifests, active_label))[: INGREDIENTS_SHOWN + 1]
-    targets = [((), manifests.get(active_label) or {})]
+    targets: list[tuple[tuple[int, ...], dict]] = [((), manifests.get(active_label) or {})]
     targets += [(path, ingredient) for path, _, ingredient in chain[1:]]
     found = {}
     for path, target in targets:

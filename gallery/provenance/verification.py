@@ -20,7 +20,8 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from gallery import media, provenance
-from gallery.models import Image, Profile
+from gallery.jobs import uploads
+from gallery.models import Image
 
 log = logging.getLogger(__name__)
 
@@ -140,20 +141,10 @@ def take(token: str) -> bytes | None:
 
 
 def add_to_gallery(*, owner, data: bytes, visibility: str | None = None) -> Image:
-    """Store an upload as an original (byte-for-byte) with its Content Credentials summary.
+    """Store an upload as an original (byte-for-byte); its thumbnails and Content Credentials
+    summary follow from the worker (uploads.finish_upload, which the caller enqueues).
     Without a visibility the owner's preference applies."""
-    stored = media.store(data)
-    reading = provenance.read(data, mime=stored.content_type)
-    return Image.objects.create(
-        owner=owner,
-        source=Image.Source.UPLOAD,
-        **stored.image_fields(),
-        provenance_state=reading.state,
-        ai_generated=reading.ai_generated,
-        provenance=reading.summary,
-        manifest_json=reading.manifest_json or "",
-        visibility=visibility or Profile.default_visibility_for(owner),
-    )
+    return uploads.store_unprocessed(owner=owner, data=data, visibility=visibility)
 
 
 def _pending_name(token: str) -> str:

@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from gallery import provenance
 from gallery.provenance import manifests, verification
-from tests.helpers import SHARED_FIXTURES
+from tests.helpers import SHARED_FIXTURES, finished
 
 pytestmark = pytest.mark.django_db
 
@@ -118,7 +118,7 @@ def test_pages_list_a_bounded_number_of_ingredients(alice, alice_client, collage
     assert html.count('src="data:image/') == 5
     assert f"{INGREDIENTS - 5} more ingredients not shown" in html
 
-    image = verification.add_to_gallery(owner=alice, data=collage)
+    image = finished(verification.add_to_gallery(owner=alice, data=collage))
     page = alice_client.get(image.get_absolute_url()).content.decode()
     assert f"{INGREDIENTS - 5} more ingredients not shown" in page
     beyond = reverse("gallery:image-ingredient-thumbnail", args=[image.pk, "8"])
