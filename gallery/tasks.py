@@ -6,7 +6,7 @@ import time
 from celery import shared_task
 
 from gallery import jobs
-from gallery.jobs import engine
+from gallery.jobs import engine, uploads
 
 _wake_lock = threading.Lock()
 _wake_at = 0.0
@@ -28,6 +28,12 @@ def run_job(job_id: int) -> None:
         retry_in = jobs.run_job(claimed)
         if retry_in is not None:
             run_job.apply_async((claimed.pk,), countdown=retry_in)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def finish_upload(image_id: int) -> None:
+    """An upload's thumbnails and Content Credentials, made off the web request."""
+    uploads.finish_upload(image_id)
 
 
 def _wake_later(job_id: int, wait: float) -> None:

@@ -3,6 +3,7 @@ worker runs, a doorbell that re-sends jobs whose broker message was lost (the da
 is the source of truth, the broker only rings), and an hourly tidy-up."""
 
 import logging
+from datetime import timedelta
 
 from celery import bootsteps
 from django.conf import settings
@@ -13,6 +14,8 @@ log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 15.0
 # How often each worker deletes uploads picked but never submitted, and old rate counters.
 TIDY_SECONDS = 3600.0
+# An upload still processing after this long has probably lost its message.
+DOORBELL_GRACE = 60.0
 
 
 class Heartbeat(bootsteps.StartStopStep):
@@ -54,7 +57,7 @@ class Heartbeat(bootsteps.StartStopStep):
 
     def ring(self):
         from gallery import tasks
-        from gallery.jobs import engine
+        from gallery.jobs import engine, uploads
 
         try:
             with engine.db_slot():
@@ -63,6 +66,12 @@ class Heartbeat(bootsteps.StartStopStep):
                 tasks.run_job.delay(job_id)
             if job_ids:
                 log.info("re-sent %d queued jobs whose message may have been lost", len(job_ids))
+            with engine.db_slot():
+                image_ids = uploads.unfinished(older_than=timedelta(seconds=DOORBELL_GRACE))
+            for image_id in image_ids:
+                tasks.finish_upload.delay(image_id)
+            if image_ids:
+                log.info("re-sent %d unprocessed uploads", len(image_ids))
         except Exception:
             log.exception("doorbell failed")
 

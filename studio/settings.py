@@ -260,6 +260,9 @@ OPENAI_BASE_URL = (
 # Generations take up to two minutes; high quality and multi-image edits longer.
 IMAGES_API_CONNECT_TIMEOUT = env_float("STUDIO_API_CONNECT_TIMEOUT", 10.0)
 IMAGES_API_READ_TIMEOUT = env_float("STUDIO_API_READ_TIMEOUT", 300.0)
+# The largest image the studio downloads when an answer links to one (`url`) instead of
+# carrying it (`b64_json`).
+IMAGES_API_MAX_IMAGE_BYTES = env_int("STUDIO_API_MAX_IMAGE_BYTES", 64 * 1024 * 1024)
 # Retries of transient API failures: attempts per job and the backoff schedule.
 JOB_MAX_ATTEMPTS = env_int("STUDIO_JOB_MAX_ATTEMPTS", 4)
 JOB_RETRY_BASE_DELAY = env_float("STUDIO_RETRY_BASE_DELAY", 2.0)
@@ -318,6 +321,9 @@ STUDIO_MEDIA_ACCEL_PREFIX = env("STUDIO_MEDIA_ACCEL_PREFIX") or (
 # --- Uploads --------------------------------------------------------------------------------
 UPLOAD_MAX_BYTES = env_int("STUDIO_UPLOAD_MAX_BYTES", 50 * 1024 * 1024)
 UPLOAD_MAX_PIXELS = env_int("STUDIO_UPLOAD_MAX_PIXELS", 40_000_000)
+# One side at most this many times the other: decoders pay per row (or column), so a thin
+# image costs far more than its pixel count says.
+UPLOAD_MAX_ASPECT_RATIO = env_int("STUDIO_UPLOAD_MAX_ASPECT_RATIO", 20)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 4 * 1024 * 1024
 

@@ -11,6 +11,16 @@ SHARED_FIXTURES = ROOT.parent / "shared" / "fixtures"
 C2PA_FIXTURES = SHARED_FIXTURES / "c2pa"
 
 
+def finished(image):
+    """An upload as the worker leaves it (uploads.finish_upload): thumbnails made, Content
+    Credentials read."""
+    from gallery.jobs import uploads
+
+    uploads.finish_upload(image.pk)
+    image.refresh_from_db()
+    return image
+
+
 def postgres_url() -> str | None:
     """A fresh database on the local PostgreSQL, or None when none is running."""
     if shutil.which("psql") is None:

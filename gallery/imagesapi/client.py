@@ -15,16 +15,20 @@ import base64
 import binascii
 import email.utils
 import io
+import ipaddress
 import json
 import logging
 import os
 import re
+import socket
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote, quote_plus
 
+import httpcore
 import httpx
 import PIL.Image
 from django.conf import settings
@@ -47,11 +51,13 @@ class APIError(Exception):
         request_id: str = "",
         retry_after: float | None = None,
     ):
+        # Everything here may echo what the API sent; it is stored, shown and logged.
+        message = _redact(message)
         super().__init__(message)
         self.message = message
         self.status = status
-        self.code = code
-        self.request_id = request_id
+        self.code = _redact(code, limit=100)
+        self.request_id = _redact(request_id, limit=200)
         self.retry_after = retry_after
 
 
@@ -214,7 +220,7 @@ def _send(path: str, *, model: str, **request) -> Result:
         ) from None
     except httpx.HTTPError as exc:
         raise TransientError(f"Could not reach the image API: {_describe(exc)}.") from None
-    request_id = response.headers.get("x-request-id", "")
+    request_id = _request_id(response)
     log.info(
         "image API %s %s -> %s in %.1fs request_id=%s",
         path,
@@ -232,7 +238,7 @@ def _send_streaming(path: str, on_partial: PartialCallback, *, model: str, **req
     headers = _headers() | {"Accept": "text/event-stream"}
     try:
         with _http().stream("POST", _url(path), headers=headers, **request) as response:
-            request_id = response.headers.get("x-request-id", "")
+            request_id = _request_id(response)
             if response.status_code != 200:
                 response.read()
                 raise error_from_response(response, model=model)
@@ -361,15 +367,162 @@ def _checked_image(data: bytes) -> bytes:
     return data
 
 
+# --- Downloading `url` answers ---------------------------------------------------------------
+# An answer's `url` is chosen by whoever answers (a gateway, or something pretending to be the
+# API), so fetching it must not become a way into the studio's own network: only https, or the
+# configured API's own origin (the stand-in serves plain http on loopback); never an address
+# that is loopback, private, link-local or otherwise not public, checked on the address
+# actually connected to, for every redirect hop; and never more than IMAGES_API_MAX_IMAGE_BYTES.
+
+MAX_DOWNLOAD_REDIRECTS = 5
+
+
+class _AddressRefused(httpcore.ConnectError):
+    """The download's host resolves to an address the studio does not fetch from."""
+
+
+def _api_origin() -> tuple[str, str, int]:
+    parts = httpx.URL(settings.OPENAI_BASE_URL)
+    return parts.scheme, parts.host.lower(), parts.port or _DEFAULT_PORTS.get(parts.scheme, 0)
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _public_only(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+class _PublicNetworkBackend(httpcore.SyncBackend):
+    """Connects only to public addresses, except to the configured API's own host and port.
+
+    The check happens here, on the addresses the connection really uses, so a name that
+    resolves differently a second time (DNS rebinding) cannot slip past it."""
+
+    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        _, api_host, api_port = _api_origin()
+        if (host.lower(), port) != (api_host, api_port):
+            try:
+                found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            except OSError as exc:
+                raise httpcore.ConnectError(str(exc)) from exc
+            addresses = [info[4][0] for info in found]
+            if not addresses or not all(_public_only(a) for a in addresses):
+                raise _AddressRefused(f"{host} resolves to a non-public address")
+            host = addresses[0]
+        return super().connect_tcp(host, port, timeout, local_address, socket_options)
+
+
+class _DownloadTransport(httpx.HTTPTransport):
+    def __init__(self) -> None:
+        super().__init__()
+        # httpx takes no network backend of its own; its connection pool does.
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(),
+            max_connections=100,
+            max_keepalive_connections=20,
+            network_backend=_PublicNetworkBackend(),
+        )
+
+
+_downloader: httpx.Client | None = None
+
+
+def _download_client() -> httpx.Client:
+    """Without trust_env: a proxy from the environment would connect on our behalf, past the
+    address check."""
+    global _downloader
+    with _client_lock:
+        if _downloader is None:
+            _downloader = httpx.Client(
+                transport=_DownloadTransport(),
+                timeout=httpx.Timeout(
+                    connect=settings.IMAGES_API_CONNECT_TIMEOUT,
+                    read=settings.IMAGES_API_READ_TIMEOUT,
+                    write=60.0,
+                    pool=None,
+                ),
+                follow_redirects=False,
+                trust_env=False,
+            )
+        return _downloader
+
+
 def _download(url: str) -> bytes:
+    """The bytes behind an answer's `url`, hop by hop, each hop checked (see above)."""
+    limit = settings.IMAGES_API_MAX_IMAGE_BYTES
     try:
-        response = _http().get(url, follow_redirects=True)
-        response.raise_for_status()
-    except httpx.HTTPError as exc:
-        raise TransientError(
-            f"Could not download the image the API linked to: {_describe(exc)}."
-        ) from None
-    return response.content
+        target = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError):
+        raise TransientError("The image API linked to an image with an unusable URL.") from None
+    for _ in range(MAX_DOWNLOAD_REDIRECTS + 1):
+        _check_download_url(target)
+        try:
+            with _download_client().stream("GET", target) as response:
+                if response.is_redirect and response.headers.get("location"):
+                    target = response.url.join(response.headers["location"])
+                    continue
+                if response.status_code != 200:
+                    raise TransientError(
+                        "Could not download the image the API linked to "
+                        f"(HTTP {response.status_code})."
+                    )
+                return _read_capped(response, limit)
+        except httpx.HTTPError as exc:
+            if isinstance(exc.__cause__, _AddressRefused):
+                raise PermanentError(
+                    "The image API linked to an image on a private or local network address; "
+                    "the studio does not fetch from there."
+                ) from None
+            log.warning("Downloading an image the API linked to failed: %s", _describe(exc))
+            kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "failed"
+            raise TransientError(
+                f"Could not download the image the API linked to (the connection {kind})."
+            ) from None
+        except httpx.InvalidURL:
+            raise PermanentError("The image API linked to an unusable URL.") from None
+    raise PermanentError("The image API's image link redirected too many times.")
+
+
+def _check_download_url(url: httpx.URL) -> None:
+    scheme, host, port = _api_origin()
+    same_origin = (
+        url.scheme,
+        (url.host or "").lower(),
+        url.port or _DEFAULT_PORTS.get(url.scheme),
+    ) == (
+        scheme,
+        host,
+        port,
+    )
+    if url.scheme != "https" and not same_origin:
+        raise PermanentError(
+            "The image API linked to an image over an insecure or unsupported scheme "
+            f"({url.scheme or 'none'}:); the studio only downloads https links."
+        )
+
+
+def _read_capped(response: httpx.Response, limit: int) -> bytes:
+    """The body, refused as soon as it would pass `limit` bytes (a declared length first)."""
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise PermanentError(_too_large(limit))
+    body = bytearray()
+    for chunk in response.iter_bytes():
+        body += chunk
+        if len(body) > limit:
+            raise PermanentError(_too_large(limit))
+    return bytes(body)
+
+
+def _too_large(limit: int) -> str:
+    return (
+        f"The image the API linked to is larger than {limit:,} bytes "
+        "(STUDIO_API_MAX_IMAGE_BYTES); it was not downloaded."
+    )
 
 
 def _json_body(response: httpx.Response):
@@ -390,7 +543,7 @@ def error_from_response(response: httpx.Response, *, model: str) -> APIError:
     """Map a non-200 answer to TransientError or PermanentError, keeping the API's own
     message (minus anything that looks like a key) for the person."""
     status = response.status_code
-    request_id = response.headers.get("x-request-id", "")
+    request_id = _request_id(response)
     body = _json_body(response)
     error = body.get("error", body) if isinstance(body, dict) else None
     error = error if isinstance(error, dict) else {}
@@ -471,13 +624,26 @@ def retry_after(headers: httpx.Headers) -> float | None:
 
 
 _KEY_PATTERN = re.compile(r"\b(sk|pk|sess)-[A-Za-z0-9_\-*]{4,}")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
-def _redact(message: str) -> str:
+def _redact(text: str, *, limit: int = 2000) -> str:
+    """Text that came from the API or anything in front of it (bodies, headers such as
+    x-request-id and Location, socket errors), made safe to store, show and log: the key
+    (as sent, and URL-encoded) and anything shaped like a key replaced, control characters
+    dropped, the length bounded. Every such string passes through here before it is kept."""
+    text = str(text or "")
     key = _api_key()
     if key and key != STANDIN_KEY:
-        message = message.replace(key, "[redacted]")
-    return _KEY_PATTERN.sub("[redacted key]", message)
+        for form in {key, quote(key, safe=""), quote_plus(key)}:
+            text = text.replace(form, "[redacted]")
+    text = _KEY_PATTERN.sub("[redacted key]", text)
+    text = _CONTROL.sub("", text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _request_id(response: httpx.Response) -> str:
+    return _redact(response.headers.get("x-request-id", ""), limit=200)
 
 
 def _describe(exc: Exception) -> str:

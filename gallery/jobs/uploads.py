@@ -9,7 +9,9 @@ picture the model sees, the one the browser shows and the mask painted over it a
 
 import hashlib
 import io
+import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 import PIL.Image
 import PIL.ImageOps
@@ -17,7 +19,10 @@ from django.conf import settings
 from django.utils import timezone
 
 from gallery import media, provenance
+from gallery.jobs import engine
 from gallery.models import Image, Profile
+
+log = logging.getLogger(__name__)
 
 # EXIF orientations that rotate by 90 or 270 degrees, so width and height swap.
 _SWAPPED = {5, 6, 7, 8}
@@ -115,30 +120,89 @@ def for_api(data: bytes, content_type: str) -> tuple[bytes, str]:
 def store_upload(
     *, owner, upload: CheckedUpload, visibility: str | None = None, pending: bool = False
 ) -> Image:
-    """An upload as a gallery Image (source UPLOAD): original bytes exact, thumbnails, and its
-    Content Credentials read; shared or private as asked, else as the owner's default. The
-    same file uploaded twice by one person is one Image. `pending`: picked on the edit page,
-    not yet submitted (see gallery/jobs/pending_uploads.py)."""
+    """An upload as a gallery Image (source UPLOAD): the original bytes stored exactly, shared
+    or private as asked, else as the owner's default. Its thumbnails and Content Credentials
+    come later, from the worker (finish_upload; the caller enqueues it): until then the
+    image is "processing". The same file uploaded twice by one person is one Image.
+    `pending`: picked on the edit page, not yet submitted (see gallery/jobs/pending_uploads.py)."""
     sha256 = hashlib.sha256(upload.data).hexdigest()
     existing = _existing(owner, sha256)
     if existing is not None:
         return existing
-    stored = media.store(upload.data)
-    reading = provenance.read(upload.data, mime=stored.content_type)
-    image = Image(
+    return store_unprocessed(owner=owner, data=upload.data, visibility=visibility, pending=pending)
+
+
+def store_unprocessed(
+    *, owner, data: bytes, visibility: str | None = None, pending: bool = False
+) -> Image:
+    """Store the bytes of an upload byte-for-byte and its row, with no decoding and no C2PA
+    read: what a web request may afford whatever the file. Provenance "pending" marks it
+    as processing until finish_upload() has run."""
+    stored = media.store_original(data)
+    return Image.objects.create(
         owner=owner,
         source=Image.Source.UPLOAD,
         **stored.image_fields(),
         prompt="",
         visibility=visibility or Profile.default_visibility_for(owner),
-        provenance_state=reading.state,
-        ai_generated=reading.ai_generated,
-        provenance=reading.summary,
-        manifest_json=reading.manifest_json or "",
+        provenance_state=Image.Provenance.PENDING,
         pending_since=timezone.now() if pending else None,
     )
-    image.save()
-    return image
+
+
+def finish_upload(image_id: int) -> bool:
+    """The derived work of an upload, in the worker: thumbnails and the Content Credentials
+    summary. Idempotent (a second run, or a run for a finished image, changes nothing);
+    returns whether it did the work. Like a job's API call, the slow part holds no database
+    connection."""
+    with engine.db_slot():
+        pending = Image.objects.filter(pk=image_id, provenance_state=Image.Provenance.PENDING)
+        found = pending.values_list("file", "content_type").first()
+    if found is None:
+        return False
+    name, content_type = found
+    try:
+        data = media.read(name)
+    except FileNotFoundError:
+        data = b""  # read() calls that unreadable; check_gallery reports the missing file
+    try:
+        thumbnails = media.make_thumbnails(data)
+    except media.NotAnImage as error:
+        # Checked before it was stored, so only a changed limit or a damaged file gets here.
+        log.warning("upload %s: no thumbnails: %s", image_id, error)
+        thumbnails = {}
+    reading = provenance.read(data, mime=content_type)
+    with engine.db_slot():
+        pending.update(
+            **thumbnails,
+            provenance_state=reading.state,
+            ai_generated=reading.ai_generated,
+            provenance=reading.summary,
+            manifest_json=reading.manifest_json or "",
+        )
+    return True
+
+
+def unfinished_inputs(job) -> list[int]:
+    """The job's input images still waiting for finish_upload (uploaded with the form)."""
+    return list(
+        Image.objects.filter(
+            used_as_input__job=job, provenance_state=Image.Provenance.PENDING
+        ).values_list("pk", flat=True)
+    )
+
+
+def unfinished(*, older_than: timedelta) -> list[int]:
+    """Uploads still processing after `older_than`: their message to the worker may have been
+    lost (the worker's doorbell sends them again)."""
+    cutoff = timezone.now() - older_than
+    return list(
+        Image.objects.filter(
+            provenance_state=Image.Provenance.PENDING,
+            source=Image.Source.UPLOAD,
+            created_at__lt=cutoff,
+        ).values_list("pk", flat=True)[:1000]
+    )
 
 
 def _existing(owner, sha256: str) -> Image | None:

@@ -87,16 +87,12 @@ def inspect(data: bytes) -> tuple[str, int, int]:
 
 
 def _open(data: bytes) -> tuple[str, PIL.Image.Image]:
-    """The accepted image, decoded (see inspect)."""
+    """The accepted image, decoded (see inspect). The limits are checked on the header,
+    before any pixel is decoded: a few kilobytes can declare an image that takes seconds."""
     try:
         image = PIL.Image.open(io.BytesIO(data))
         kind = image.format
-        width, height = image.size
-        if width * height > settings.UPLOAD_MAX_PIXELS:
-            raise NotAnImage(
-                f"The image is {width}x{height} pixels; the limit is "
-                f"{settings.UPLOAD_MAX_PIXELS:,} pixels."
-            )
+        check_dimensions(*image.size)
         if kind not in CONTENT_TYPES:
             raise NotAnImage(f"{kind or 'This'} images are not supported; use PNG, JPEG or WebP.")
         image.load()
@@ -109,46 +105,120 @@ def _open(data: bytes) -> tuple[str, PIL.Image.Image]:
     return CONTENT_TYPES[kind], image
 
 
+def check_dimensions(width: int, height: int) -> None:
+    """Refuse sizes whose decoding costs far more than their pixels are worth: more than
+    UPLOAD_MAX_PIXELS, or a side more than UPLOAD_MAX_ASPECT_RATIO times the other (a
+    1 x 40,000,000 PNG is 76 KB and takes seconds: decoders pay per row)."""
+    if width < 1 or height < 1:
+        raise NotAnImage("The image has no pixels.")
+    if width * height > settings.UPLOAD_MAX_PIXELS:
+        raise NotAnImage(
+            f"The image is {width}x{height} pixels; the limit is "
+            f"{settings.UPLOAD_MAX_PIXELS:,} pixels."
+        )
+    ratio = settings.UPLOAD_MAX_ASPECT_RATIO
+    if max(width, height) > ratio * min(width, height):
+        raise NotAnImage(
+            f"The image is {width}x{height} pixels; one side may be at most {ratio:g} times "
+            "the other."
+        )
+
+
 def store(data: bytes) -> StoredImage:
     """Store the original exactly as given, plus WebP thumbnails as separate files.
 
     The image is decoded once, and each smaller thumbnail is made from the one before:
     a worker stores hundreds of these at a time, so this is its main CPU cost."""
     content_type, image = _open(data)
-    width, height = image.size
     sha256 = hashlib.sha256(data).hexdigest()
-    name = f"originals/{sha256[:2]}/{sha256}.{EXTENSIONS[content_type]}"
-    _save_once(name, data)
-    thumbs = []
+    _save_once(_original_name(sha256, content_type), data)
     with image:
-        PIL.ImageOps.exif_transpose(image, in_place=True)
-        mode = "RGBA" if _has_alpha(image) else "RGB"
-        # Work on the decoded image itself (the original bytes are already stored): every
-        # full-size copy costs as much as the resizing.
-        thumb = image if image.mode == mode else image.convert(mode)
-        for target in THUMBNAIL_WIDTHS:
-            # reducing_gap=1.0 lets Pillow shrink by whole factors with a box filter first
-            # (several times faster than LANCZOS over the full image, and as sharp).
-            thumb.thumbnail((target, target * 4), PIL.Image.Resampling.LANCZOS, reducing_gap=1.0)
-            out = io.BytesIO()
-            thumb.save(out, "WEBP", quality=72, method=2)
-            thumb_name = f"thumbnails/{sha256[:2]}/{sha256}-{target}.webp"
-            _save_once(thumb_name, out.getvalue())
-            thumbs.append((thumb_name, thumb.size))
-            thumb = thumb.copy()
-    (large, (thumb_w, thumb_h)), (small, _) = thumbs
+        return _stored(data, sha256, content_type, *image.size, **_thumbnails(image, sha256))
+
+
+def store_original(data: bytes) -> StoredImage:
+    """Store the original exactly as given, and nothing else: no pixel is decoded, so this
+    is cheap whatever the file. Its thumbnails are empty until make_thumbnails() has run (the
+    worker's job); the thumbnail size is what they will be. Refuses what inspect() refuses,
+    judged by the header (callers that must know the pixels decode, call inspect first)."""
+    try:
+        with PIL.Image.open(io.BytesIO(data)) as image:
+            kind, (width, height) = image.format, image.size
+    except Exception:
+        raise NotAnImage("The file is not a readable PNG, JPEG or WebP image.") from None
+    if kind not in CONTENT_TYPES:
+        raise NotAnImage(f"{kind or 'This'} images are not supported; use PNG, JPEG or WebP.")
+    check_dimensions(width, height)
+    content_type = CONTENT_TYPES[kind]
+    sha256 = hashlib.sha256(data).hexdigest()
+    _save_once(_original_name(sha256, content_type), data)
+    thumb_w, thumb_h = _thumbnail_size(width, height, THUMBNAIL_WIDTHS[0])
+    return _stored(
+        data,
+        sha256,
+        content_type,
+        width,
+        height,
+        thumbnail="",
+        thumbnail_small="",
+        thumbnail_width=thumb_w,
+        thumbnail_height=thumb_h,
+    )
+
+
+def make_thumbnails(data: bytes) -> dict:
+    """Decode a stored original and write its thumbnails; returns the Image fields for them."""
+    _, image = _open(data)
+    with image:
+        return _thumbnails(image, hashlib.sha256(data).hexdigest())
+
+
+def _original_name(sha256: str, content_type: str) -> str:
+    return f"originals/{sha256[:2]}/{sha256}.{EXTENSIONS[content_type]}"
+
+
+def _stored(data, sha256, content_type, width, height, **thumbnails) -> StoredImage:
     return StoredImage(
-        name=name,
+        name=_original_name(sha256, content_type),
         sha256=sha256,
         content_type=content_type,
         byte_size=len(data),
         width=width,
         height=height,
-        thumbnail=large,
-        thumbnail_small=small,
-        thumbnail_width=thumb_w,
-        thumbnail_height=thumb_h,
+        **thumbnails,
     )
+
+
+def _thumbnail_size(width: int, height: int, target: int) -> tuple[int, int]:
+    # What Image.thumbnail((target, target * 4)) makes of a width x height image.
+    scale = min(1.0, target / width, target * 4 / height)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def _thumbnails(image: PIL.Image.Image, sha256: str) -> dict:
+    thumbs = []
+    PIL.ImageOps.exif_transpose(image, in_place=True)
+    mode = "RGBA" if _has_alpha(image) else "RGB"
+    # Work on the decoded image itself (the original bytes are already stored): every
+    # full-size copy costs as much as the resizing.
+    thumb = image if image.mode == mode else image.convert(mode)
+    for target in THUMBNAIL_WIDTHS:
+        # reducing_gap=1.0 lets Pillow shrink by whole factors with a box filter first
+        # (several times faster than LANCZOS over the full image, and as sharp).
+        thumb.thumbnail((target, target * 4), PIL.Image.Resampling.LANCZOS, reducing_gap=1.0)
+        out = io.BytesIO()
+        thumb.save(out, "WEBP", quality=72, method=2)
+        thumb_name = f"thumbnails/{sha256[:2]}/{sha256}-{target}.webp"
+        _save_once(thumb_name, out.getvalue())
+        thumbs.append((thumb_name, thumb.size))
+        thumb = thumb.copy()
+    (large, (thumb_w, thumb_h)), (small, _) = thumbs
+    return {
+        "thumbnail": large,
+        "thumbnail_small": small,
+        "thumbnail_width": thumb_w,
+        "thumbnail_height": thumb_h,
+    }
 
 
 def _has_alpha(image: PIL.Image.Image) -> bool:
@@ -159,6 +229,13 @@ def store_derived(data: bytes, *, folder: str, extension: str) -> str:
     """Store a derived file (a mask, say) content-addressed under `folder`; returns its name."""
     sha256 = hashlib.sha256(data).hexdigest()
     name = f"{folder}/{sha256[:2]}/{sha256}.{extension}"
+    _save_once(name, data)
+    return name
+
+
+def store_derived_as(name: str, data: bytes) -> str:
+    """Store a derived file under a name the caller derives from its source (an index kept
+    beside the original it describes, say); an existing file of that name is kept."""
     _save_once(name, data)
     return name
 

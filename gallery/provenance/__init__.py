@@ -6,6 +6,7 @@ below."""
 from gallery.provenance.manifests import (  # noqa: F401 (the room's public names)
     AI_SOURCE_TYPES,
     GENERATOR_NAME,
+    INGREDIENTS_SHOWN,
     INVALID,
     IPTC_SOURCE_TYPE,
     NONE,
@@ -21,8 +22,10 @@ from gallery.provenance.manifests import (  # noqa: F401 (the room's public name
     ProvenanceError,
     SigningError,
     explain,
+    ingredient_key,
     ingredient_thumbnail,
     read,
+    shown_ingredients,
     sign_edit,
     sign_generated,
     state_label,

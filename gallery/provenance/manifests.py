@@ -14,18 +14,22 @@ these choices.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import logging
 import threading
+import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
 
 import c2pa
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 
+from gallery import media
 from gallery.provenance import credentials
 
 logger = logging.getLogger(__name__)
@@ -79,6 +83,16 @@ GENERATOR_NAME = "OpenAI-API (stand-in)"
 STUDIO_NAME = "Studio"
 
 _ACTION_LABELS = ("c2pa.actions", "c2pa.actions.v2")
+
+# A manifest may list hundreds of ingredients; pages list (and fetch thumbnails for) this
+# many, depth first, and say how many more the raw manifest JSON holds.
+INGREDIENTS_SHOWN = 50
+# Ingredient thumbnails extracted once per stored file (derived files, see
+# ingredient_thumbnail), and how long their index stays in the cache.
+THUMBNAIL_FOLDER = "ingredient-thumbnails"
+_INDEX_SECONDS = 30 * 24 * 3600
+_LOCK_SECONDS = 30
+_LOCK_WAIT_SECONDS = 5.0
 _SIGNING_ALGS = {alg.name.lower(): alg for alg in c2pa.C2paSigningAlg}
 
 
@@ -96,23 +110,31 @@ class Provenance:
     ai_generated: bool  # an AI digital source type is declared anywhere in the chain
     summary: dict  # JSON-serialisable, keys documented in _empty_summary()
     manifest_json: str | None  # the manifest store (Reader.json()), None without a manifest
+    # With read(..., thumbnails=True): ingredient key ("" for the image's own claim, "0.1" for
+    # an ingredient path) -> (bytes, declared format), for the ingredients shown.
+    thumbnails: dict[str, tuple[bytes, str]] = field(default_factory=dict)
 
 
 # --- Reading ------------------------------------------------------------------------------
 
 
-def read(data: bytes, *, mime: str | None = None) -> Provenance:
+def read(data: bytes, *, mime: str | None = None, thumbnails: bool = False) -> Provenance:
     """Read and validate the Content Credentials in `data`. Never raises for bad input.
 
-    `mime` is a hint: the native reader sniffs the container and ignores a wrong type.
+    `mime` is a hint: the native reader sniffs the container and ignores a wrong type. With
+    `thumbnails`, the thumbnails of the ingredients shown come from the same read (opening a
+    reader validates the whole store, which is most of the cost).
     """
     context = _reader_context()
     if not data:
         return _unreadable("The file is empty.")
+    found: dict[str, tuple[bytes, str]] = {}
     try:
         with _open_reader(data, mime, context) as reader:
             manifest_json = reader.json()
             crjson = _crjson(reader)
+            if thumbnails:
+                found = _thumbnails(reader, manifest_json)
     except c2pa.C2paError.ManifestNotFound:
         return Provenance(NONE, False, _empty_summary(NONE), None)
     except c2pa.C2paError as exc:
@@ -127,7 +149,7 @@ def read(data: bytes, *, mime: str | None = None) -> Provenance:
         summary = _empty_summary(UNREADABLE)
         summary["error"] = "The credentials were read but could not be summarised."
         return Provenance(UNREADABLE, False, summary, manifest_json)
-    return Provenance(summary["state"], summary["ai_generated"], summary, manifest_json)
+    return Provenance(summary["state"], summary["ai_generated"], summary, manifest_json, found)
 
 
 def explain(state: str) -> str:
@@ -139,34 +161,128 @@ def state_label(state: str) -> str:
     return STATE_LABELS[state]
 
 
+def ingredient_key(path: Sequence[int]) -> str:
+    """How an ingredient path is written in URLs and in Provenance.thumbnails: "0.1"."""
+    return ".".join(str(index) for index in path)
+
+
+def shown_ingredients(summary: dict) -> list[dict]:
+    """The ingredients a page lists: the first INGREDIENTS_SHOWN, depth first."""
+    return list(summary.get("ingredients") or [])[:INGREDIENTS_SHOWN]
+
+
 def ingredient_thumbnail(
     data: bytes, path: Sequence[int] = (), *, mime: str | None = None
 ) -> tuple[bytes, str] | None:
-    """The thumbnail a manifest carries, as (bytes, MIME type), or None.
+    """The thumbnail a manifest carries, as (bytes, declared MIME type), or None.
 
     `path` walks ingredients from the active manifest: () is the active manifest's own claim
     thumbnail, (0,) its first ingredient's thumbnail, (0, 1) the second ingredient of that
-    ingredient's manifest. Each summary["ingredients"] entry gives its `path`.
+    ingredient's manifest. Each summary["ingredients"] entry gives its `path`; only the
+    ingredients shown (INGREDIENTS_SHOWN) have one here.
+
+    A page lists many ingredients and asks for each thumbnail separately, so the manifest is
+    read once per stored file: the first request extracts every shown thumbnail in one pass
+    into derived files named by the file's sha256, and later requests only open one of those.
     """
+    sha256 = hashlib.sha256(data).hexdigest()
+    index = _thumbnail_index(sha256)
+    if index is None:
+        with _thumbnail_lock(sha256):
+            index = _thumbnail_index(sha256)
+            if index is None:
+                index = _store_thumbnails(sha256, data, mime)
+    entry = index.get(ingredient_key(path))
+    if entry is None:
+        return None
+    try:
+        return media.read(entry[0]), entry[1]
+    except FileNotFoundError:  # the derived file went away: make them again next time
+        cache.delete(_index_key(sha256))
+        return None
+
+
+def _index_key(sha256: str) -> str:
+    return f"c2pa-thumbnails:v1:{sha256}"
+
+
+def _thumbnail_index(sha256: str) -> dict | None:
+    index = cache.get(_index_key(sha256))
+    if index is None:
+        try:
+            index = json.loads(media.read(_index_name(sha256)))
+        except (FileNotFoundError, ValueError):
+            return None
+        cache.set(_index_key(sha256), index, _INDEX_SECONDS)
+    return index
+
+
+def _index_name(sha256: str) -> str:
+    return f"{THUMBNAIL_FOLDER}/{sha256[:2]}/{sha256}.json"
+
+
+def _store_thumbnails(sha256: str, data: bytes, mime: str | None) -> dict:
+    """Read the manifest once and keep every shown thumbnail as a derived file; returns the
+    index (key -> [file name, declared format]), kept in storage and in the cache."""
     try:
         with _open_reader(data, mime, _reader_context()) as reader:
-            store = json.loads(reader.json())
-            manifest = store.get("manifests", {}).get(store.get("active_manifest"))
-            target = manifest
-            for index in path:
-                ingredients = (manifest or {}).get("ingredients") or []
-                if not 0 <= index < len(ingredients):
-                    return None
-                target = ingredients[index]
-                manifest = store["manifests"].get(target.get("active_manifest"))
-            thumbnail = (target or {}).get("thumbnail") or {}
-            if not thumbnail.get("identifier"):
-                return None
-            out = io.BytesIO()
-            reader.resource_to_stream(thumbnail["identifier"], out)
-            return out.getvalue(), thumbnail.get("format") or "image/jpeg"
+            found = _thumbnails(reader, reader.json())
     except (c2pa.C2paError, ValueError, TypeError, OSError):
-        return None
+        found = {}
+    index = {
+        key: [media.store_derived(thumb, folder=THUMBNAIL_FOLDER, extension="bin"), fmt]
+        for key, (thumb, fmt) in found.items()
+    }
+    media.store_derived_as(_index_name(sha256), json.dumps(index).encode())
+    cache.set(_index_key(sha256), index, _INDEX_SECONDS)
+    return index
+
+
+class _thumbnail_lock:
+    """One extraction per file at a time, across processes (a page asks for all thumbnails
+    at once); the others wait for its result rather than read the manifest too. Waiting is
+    bounded: after _LOCK_WAIT_SECONDS a request goes ahead by itself."""
+
+    def __init__(self, sha256: str):
+        self.key = f"c2pa-thumbnails-lock:{sha256}"
+        self.sha256 = sha256
+        self.held = False
+
+    def __enter__(self):
+        deadline = time.monotonic() + _LOCK_WAIT_SECONDS
+        while not (held := cache.add(self.key, 1, _LOCK_SECONDS)):
+            if time.monotonic() > deadline or _thumbnail_index(self.sha256) is not None:
+                break
+            time.sleep(0.05)
+        self.held = held
+        return self
+
+    def __exit__(self, *exc):
+        if self.held:
+            cache.delete(self.key)
+
+
+def _thumbnails(reader, manifest_json: str) -> dict[str, tuple[bytes, str]]:
+    """key -> (bytes, declared format) for the image's own claim thumbnail ("") and the
+    thumbnails of the ingredients shown, from an open reader."""
+    store = json.loads(manifest_json)
+    manifests = store.get("manifests") or {}
+    active_label = store.get("active_manifest")
+    chain = list(_walk(manifests, active_label))[: INGREDIENTS_SHOWN + 1]
+    targets: list[tuple[tuple[int, ...], dict]] = [((), manifests.get(active_label) or {})]
+    targets += [(path, ingredient) for path, _, ingredient in chain[1:]]
+    found = {}
+    for path, target in targets:
+        thumbnail = target.get("thumbnail") if isinstance(target, dict) else None
+        if not isinstance(thumbnail, dict) or not thumbnail.get("identifier"):
+            continue
+        out = io.BytesIO()
+        try:
+            reader.resource_to_stream(thumbnail["identifier"], out)
+        except (c2pa.C2paError, ValueError, TypeError, OSError):
+            continue
+        found[ingredient_key(path)] = (out.getvalue(), str(thumbnail.get("format") or "image/jpeg"))
+    return found
 
 
 def _open_reader(data: bytes, mime: str | None, context) -> c2pa.Reader:

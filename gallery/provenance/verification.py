@@ -20,8 +20,9 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from gallery import media, provenance
+from gallery.jobs import uploads
 from gallery.media import untrusted
-from gallery.models import Image, Profile
+from gallery.models import Image
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,7 @@ def sniff(data: bytes) -> str | None:
 
 def check(data: bytes, *, filename: str, mime: str) -> Verification:
     """Read the Content Credentials of an upload whose format `sniff` recognised."""
-    reading = provenance.read(data, mime=mime)
+    reading = provenance.read(data, mime=mime, thumbnails=True)
     result = Verification(filename=filename, mime=mime, byte_size=len(data), provenance=reading)
     extension = PurePath(filename).suffix.lower().lstrip(".")
     name, extensions = FORMATS[mime]
@@ -111,15 +112,13 @@ def check(data: bytes, *, filename: str, mime: str) -> Verification:
             f"{name} files can be verified here but not added to the gallery, which keeps "
             "PNG, JPEG and WebP."
         )
-    for ingredient in reading.summary["ingredients"]:
-        if ingredient["thumbnail"]:
-            found = provenance.ingredient_thumbnail(data, ingredient["path"], mime=mime)
-            # Drawn again, like the stored images' ingredient thumbnails (media.untrusted).
-            picture = untrusted.redraw(found[0]) if found else None
-            if picture is not None:
-                encoded = base64.b64encode(picture).decode("ascii")
-                key = ".".join(str(i) for i in ingredient["path"])
-                result.thumbnails[key] = f"data:image/webp;base64,{encoded}"
+    for key, (thumbnail, _declared) in reading.thumbnails.items():
+        # Drawn again, like the stored images' ingredient thumbnails (media.untrusted): the
+        # manifest's bytes and declared type are never shown as they are.
+        picture = untrusted.redraw(thumbnail) if key else None
+        if picture is not None:
+            encoded = base64.b64encode(picture).decode("ascii")
+            result.thumbnails[key] = f"data:image/webp;base64,{encoded}"
     return result
 
 
@@ -146,20 +145,10 @@ def take(token: str) -> bytes | None:
 
 
 def add_to_gallery(*, owner, data: bytes, visibility: str | None = None) -> Image:
-    """Store an upload as an original (byte-for-byte) with its Content Credentials summary.
+    """Store an upload as an original (byte-for-byte); its thumbnails and Content Credentials
+    summary follow from the worker (uploads.finish_upload, which the caller enqueues).
     Without a visibility the owner's preference applies."""
-    stored = media.store(data)
-    reading = provenance.read(data, mime=stored.content_type)
-    return Image.objects.create(
-        owner=owner,
-        source=Image.Source.UPLOAD,
-        **stored.image_fields(),
-        provenance_state=reading.state,
-        ai_generated=reading.ai_generated,
-        provenance=reading.summary,
-        manifest_json=reading.manifest_json or "",
-        visibility=visibility or Profile.default_visibility_for(owner),
-    )
+    return uploads.store_unprocessed(owner=owner, data=data, visibility=visibility)
 
 
 def _pending_name(token: str) -> str:

@@ -15,7 +15,8 @@ from gallery.models import Image
 
 register = template.Library()
 
-_LABELS = dict(Image.Provenance.choices)
+# An upload is "pending" while the worker makes its thumbnails and reads its credentials.
+_LABELS = {**dict(Image.Provenance.choices), Image.Provenance.PENDING: "Processing"}
 
 _AI_MARK = mark_safe('<span class="cc-ai">AI</span>')
 _TILE = (

@@ -10,6 +10,8 @@ from django import template
 from django.urls import reverse
 from django.utils.html import format_html
 
+from gallery import provenance
+
 register = template.Library()
 
 ACTION_LABELS = {
@@ -80,8 +82,8 @@ def provenance_panel(image=None, summary=None, manifest_json=None, thumbnails=No
         model = None
     thumbnails = thumbnails or {}
     ingredients = []
-    for ingredient in (summary or {}).get("ingredients", []):
-        key = ".".join(str(i) for i in ingredient["path"])
+    for ingredient in provenance.shown_ingredients(summary or {}):
+        key = provenance.ingredient_key(ingredient["path"])
         if image is not None and ingredient["thumbnail"]:
             url = reverse("gallery:image-ingredient-thumbnail", args=[image.pk, key])
         else:
@@ -92,6 +94,7 @@ def provenance_panel(image=None, summary=None, manifest_json=None, thumbnails=No
         "summary": summary,
         "state": summary["state"] if summary else "pending",
         "ingredients": ingredients,
+        "ingredients_hidden": len((summary or {}).get("ingredients") or []) - len(ingredients),
         "failure_count": len((summary or {}).get("failures") or [])
         + len((summary or {}).get("ingredient_failures") or []),
         "model": model,

@@ -48,6 +48,8 @@ def edit(request):
                 response["Retry-After"] = str(retry_after)
             return response
         tasks.run_job.delay_on_commit(job.pk)
+        for image_id in uploads.unfinished_inputs(job):
+            tasks.finish_upload.delay_on_commit(image_id)
         if not request.htmx:
             return redirect(job)
         return render(request, "gallery/edit.html#created", {"job": job})
@@ -97,6 +99,8 @@ def upload(request):
         response = JsonResponse({"error": refusal.message}, status=429)
         response["Retry-After"] = str(refusal.retry_after)
         return response
+    if image.provenance_state == Image.Provenance.PENDING:
+        tasks.finish_upload.delay_on_commit(image.pk)
     return JsonResponse(
         {
             "id": image.pk,

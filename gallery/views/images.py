@@ -6,6 +6,7 @@ import logging
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
@@ -66,6 +67,11 @@ def image_thumbnail(request, pk: int, width: int):
         name = image.thumbnail_small.name
     else:
         raise Http404("No thumbnail of that width.")
+    if not name:
+        # An upload the worker has not processed yet: a placeholder, never cached here.
+        response = redirect(static("processing.svg"))
+        response["Cache-Control"] = "no-store"
+        return response
     return serving.file_response(
         request,
         name,

@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from gallery import access, accounts, media, provenance
+from gallery import access, accounts, media, provenance, tasks
 from gallery.jobs import limits
 from gallery.media import serving, untrusted
 from gallery.models import Image, Visibility
@@ -101,6 +101,7 @@ def verify_add(request):
     except media.NotAnImage as error:
         message = f"It could not be added: {error}"
         return _verify_page(request, {"form": VerifyForm(), "expired": message}, status=400)
+    tasks.finish_upload.delay_on_commit(image.pk)
     return redirect(image)
 
 

@@ -5,6 +5,7 @@ without JavaScript posts it: files and mask in one multipart request."""
 import io
 import re
 import secrets
+import time
 
 import PIL.Image
 import pytest
@@ -92,3 +93,29 @@ def test_edit_with_mask_and_keep_unmasked_through_the_worker(stack):
     link, page, edited = sources["edited"]
     assert "Input (masked)" in page and page.count('class="lineage-node"') >= 2
     assert 'data-state="valid"' in page or "Valid signature" in page
+
+
+def test_an_upload_is_stored_at_once_and_finished_by_the_worker(stack):
+    browser = Browser(stack.url)
+    browser.signup(f"uma{secrets.token_hex(2)}")
+    token = browser.csrf("/edit/")
+    picture = encoded(PIL.Image.new("RGB", (900, 300), (10, 160, 90)))
+    response = browser.client.post(
+        "/edit/upload",
+        data={"csrfmiddlewaretoken": token},
+        files=[("file", ("field.png", picture, "image/png"))],
+    )
+    assert response.status_code == 200, response.text[:1000]
+    answer = response.json()
+    assert browser.client.get(answer["original"]).content == picture
+    deadline = time.monotonic() + 60
+    while True:
+        thumbnail = browser.client.get(answer["thumbnail"])
+        if thumbnail.headers["content-type"] == "image/webp":
+            break
+        assert thumbnail.headers["content-type"].startswith("image/svg"), thumbnail.headers
+        assert time.monotonic() < deadline, "the worker never processed the upload"
+        time.sleep(0.2)
+    assert PIL.Image.open(io.BytesIO(thumbnail.content)).width == 256
+    page = browser.client.get(f"/images/{answer['id']}/").text
+    assert "Processing:" not in page and "No Content Credentials" in page

@@ -39,7 +39,7 @@ from gallery.models import (
     WorkerHeartbeat,
 )
 from gallery.provenance import verification
-from tests.helpers import C2PA_FIXTURES
+from tests.helpers import C2PA_FIXTURES, finished
 
 pytestmark = pytest.mark.django_db
 
@@ -393,7 +393,7 @@ def world(django_user_model, standin) -> World:
         job = jobs.create_job(
             owner=alice, prompt=f"{SECRET} {visibility}", model="gpt-image-1", visibility=visibility
         )
-        image = verification.add_to_gallery(owner=alice, data=data, visibility=visibility)
+        image = finished(verification.add_to_gallery(owner=alice, data=data, visibility=visibility))
         Image.objects.filter(pk=image.pk).update(job=job, prompt=job.prompt)
         images[visibility] = Image.objects.get(pk=image.pk)
         # A streamed preview, so that the preview URL has something to serve its readers.

@@ -11,6 +11,7 @@ from django.urls import reverse
 from gallery import jobs, media, provenance
 from gallery.jobs import edits, uploads
 from gallery.models import Image, Job, JobInput
+from tests.helpers import finished
 
 pytestmark = pytest.mark.django_db
 
@@ -61,7 +62,8 @@ def test_upload_stores_original_bytes_exactly_once(alice):
     assert first.pk == again.pk
     assert first.source == Image.Source.UPLOAD
     assert first.file.read() == data
-    assert first.provenance_state == Image.Provenance.NONE
+    assert first.provenance_state == Image.Provenance.PENDING
+    assert finished(first).provenance_state == Image.Provenance.NONE
 
 
 def test_upload_with_exif_rotation_is_sent_upright_and_stored_as_received(alice):
@@ -304,7 +306,13 @@ def test_edit_submission_with_upload_and_mask_creates_a_queued_job(
     assert job.kind == Job.Kind.EDIT and job.params["keep_unmasked"] is True
     assert job.mask.name.startswith("masks/")
     assert f'id="job-{job.pk}"' in response.content.decode()
-    assert len(callbacks) == 1
+    # The job, and the worker's half of the uploaded input (thumbnails, credentials).
+    upload = job.inputs.get().image
+    rung = [(callback.func.__self__.name, callback.args) for callback in callbacks]
+    assert rung == [
+        ("gallery.tasks.run_job", (job.pk,)),
+        ("gallery.tasks.finish_upload", (upload.pk,)),
+    ]
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from PIL import Image as PILImage
 from gallery import media
 from gallery.models import Visibility
 from gallery.provenance import verification
+from tests.helpers import finished
 
 pytestmark = pytest.mark.django_db
 
@@ -23,15 +24,19 @@ def png() -> bytes:
 
 @pytest.fixture
 def shared(alice):
-    return verification.add_to_gallery(owner=alice, data=png(), visibility=Visibility.SHARED)
+    return finished(
+        verification.add_to_gallery(owner=alice, data=png(), visibility=Visibility.SHARED)
+    )
 
 
 @pytest.fixture
 def private(alice):
     buffer = io.BytesIO()
     PILImage.new("RGB", (64, 48), (199, 9, 9)).save(buffer, "PNG")
-    return verification.add_to_gallery(
-        owner=alice, data=buffer.getvalue(), visibility=Visibility.PRIVATE
+    return finished(
+        verification.add_to_gallery(
+            owner=alice, data=buffer.getvalue(), visibility=Visibility.PRIVATE
+        )
     )
 
 

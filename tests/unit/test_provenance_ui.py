@@ -23,7 +23,7 @@ from gallery import jobs, media, provenance
 from gallery.models import Image
 from gallery.provenance import manifests, verification
 from gallery.templatetags.provenance_ui import model_mismatch
-from tests.helpers import C2PA_FIXTURES
+from tests.helpers import C2PA_FIXTURES, finished
 
 pytestmark = pytest.mark.django_db
 
@@ -56,7 +56,7 @@ def fixture(name: str) -> bytes:
 
 
 def stored(owner, name: str, **fields) -> Image:
-    image = verification.add_to_gallery(owner=owner, data=fixture(name))
+    image = finished(verification.add_to_gallery(owner=owner, data=fixture(name)))
     if fields:
         Image.objects.filter(pk=image.pk).update(**fields)
         image.refresh_from_db()
@@ -153,10 +153,10 @@ def test_image_without_manifest_has_no_raw_json_and_404s_for_it(alice, alice_cli
     assert alice_client.get(reverse("gallery:image-manifest", args=[image.pk])).status_code == 404
 
 
-def test_pending_image_says_not_read_yet(alice, alice_client):
+def test_pending_image_says_processing(alice, alice_client):
     image = stored(alice, NO_MANIFEST, provenance=None, provenance_state="pending")
     html = alice_client.get(image.get_absolute_url()).content.decode()
-    assert "Not read yet" in html
+    assert "Processing" in html
 
 
 def test_ingredient_thumbnails_come_from_the_stored_original(alice, alice_client):
@@ -272,16 +272,22 @@ def test_verify_shows_ingredient_thumbnails_inline(alice_client):
     assert html.count('src="data:image/webp;base64,') == 2
 
 
-def test_verify_then_add_to_gallery_stores_the_exact_file(alice, alice_client):
+def test_verify_then_add_to_gallery_stores_the_exact_file(
+    alice, alice_client, django_capture_on_commit_callbacks
+):
     html = upload(alice_client, fixture(CAPE_BEAR), "bear.webp").content.decode()
     assert "Add to gallery" in html
     token = html.split('name="token" value="')[1].split('"')[0]
-    response = alice_client.post(reverse("gallery:verify-add"), {"token": token})
+    with django_capture_on_commit_callbacks() as enqueued:
+        response = alice_client.post(reverse("gallery:verify-add"), {"token": token})
     image = Image.objects.get()
     assert response.status_code == 302 and response["Location"] == image.get_absolute_url()
     assert image.source == Image.Source.UPLOAD and image.owner == alice
     assert image.sha256 == hashlib.sha256(fixture(CAPE_BEAR)).hexdigest()
     assert media.read(image.file.name) == fixture(CAPE_BEAR)
+    # The rest is the worker's: the request only stored the bytes and rang.
+    assert image.provenance_state == "pending" and len(enqueued) == 1
+    image = finished(image)
     assert image.provenance_state == "valid" and image.ai_generated
     assert image.provenance["software_agents"] == ["DALL·E"]
     again = alice_client.post(reverse("gallery:verify-add"), {"token": token})

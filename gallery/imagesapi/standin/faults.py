@@ -35,6 +35,9 @@ FAULTS = {
     "comet_400": "CometAPI 400 comet_api_error with empty code",
     "stream_cut": "streaming: the stream ends after the first partial image, with no completed "
     "event (a non-streaming request gets `reset`)",
+    "echo_key": "400 whose message and x-request-id echo the Authorization header (a leaky "
+    "gateway)",
+    "echo_key_redirect": "302 whose Location and x-request-id echo the Authorization header",
 }
 
 # Faults answered at once: the API refuses before doing any work.
@@ -43,6 +46,8 @@ IMMEDIATE |= {"moderation_plain"}
 # Faults answered with an error body after the request's latency, as if the work failed.
 ERRORS_AFTER_WORK = {"500", "503", "comet", "comet_400"}
 HTML_ERRORS = {"502": 502, "524": 524}
+# Faults that send the caller's own key back, so tests can prove the client never keeps it.
+ECHO_KEY = {"echo_key", "echo_key_redirect"}
 
 TOKEN = re.compile(r"\[fault:([A-Za-z0-9_]+)\]")
 
@@ -144,6 +149,16 @@ def error(fault: str, *, model: str, request_id: str, retry_after: float) -> Api
     if fault == "comet_400":
         return _comet(400, "", "model name is required")
     raise ValueError(f"{fault!r} is not a JSON-envelope fault")
+
+
+def echo_key(fault: str, authorization: str) -> ApiError:
+    """A gateway that repeats the request's Authorization value where clients copy text from:
+    the request id header, the error message, a redirect's Location."""
+    headers = {"x-request-id": authorization}
+    if fault == "echo_key_redirect":
+        headers["Location"] = f"https://login.example.test/?auth={authorization}"
+        return ApiError(302, "Moved", headers=headers)
+    return ApiError(400, f"Request refused for Authorization: {authorization}", headers=headers)
 
 
 def _comet(status: int, code: str, text: str) -> ApiError:

@@ -403,6 +403,8 @@ class _Handler(BaseHTTPRequestHandler):
     # --- Serving ----------------------------------------------------------------------
 
     def _serve(self, request: ImageRequest, fault: str | None, config: Config) -> None:
+        if fault in faults.ECHO_KEY:
+            raise faults.echo_key(fault, self.headers.get("Authorization", ""))
         if fault in faults.IMMEDIATE:
             raise self._fault_error(fault, request, config)
         if fault == "hang":
@@ -579,12 +581,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(length))
         if self.close_connection:
             self.send_header("Connection", "close")  # so the client does not reuse it
-        self.send_header("x-request-id", self.request_id)
         self.send_header("openai-version", "2020-10-01")
         self.send_header("openai-organization", "org-standin")
         elapsed = round((time.monotonic() - self.started) * 1000)
         self.send_header("openai-processing-ms", str(elapsed))
-        headers = self.server.standin._rate_limit_headers(self.tokens)
+        headers = {"x-request-id": self.request_id}
+        headers.update(self.server.standin._rate_limit_headers(self.tokens))
         headers.update(extra or {})
         for name, value in headers.items():
             self.send_header(name, value)
