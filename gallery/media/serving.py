@@ -4,16 +4,25 @@ With STUDIO_MEDIA_ACCEL=off the file streams through Django. In production a fro
 can send it instead, after the view authorised the request: "x-accel-redirect" (nginx: an
 `internal` location at STUDIO_MEDIA_ACCEL_PREFIX aliasing the media folder) or "x-sendfile"
 (Apache mod_xsendfile, lighttpd: STUDIO_MEDIA_ACCEL_PREFIX is the media folder's path on
-the front server's disk). Either way media never has a public URL of its own, and every
-response carries its real type, nosniff, a safe Content-Disposition and cache headers that
-keep private images out of shared caches and make browsers ask again before reusing them.
+the front server's disk). On S3 (STUDIO_MEDIA_STORAGE=s3) images stream from the bucket, and
+downloads redirect to a presigned URL that expires within a minute. Either way media never has
+a public URL of its own, and every response carries its real type, nosniff, a safe
+Content-Disposition and cache headers that keep private images out of shared caches and make
+browsers ask again before reusing them.
 """
 
 from urllib.parse import quote
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotModified
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpResponse,
+    HttpResponseNotModified,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
 from django.utils.http import content_disposition_header
 
 from gallery import media
@@ -37,6 +46,14 @@ def file_response(
     """The stored file `name` as a response; Http404 when it is missing from storage."""
     if client_has(request, etag):
         response = HttpResponseNotModified()
+    elif settings.STUDIO_MEDIA_STORAGE == "s3":
+        disposition = content_disposition_header(attachment, filename)
+        response = _from_s3(name, content_type=content_type, disposition=disposition)
+        if response.status_code == 302:
+            response["Cache-Control"] = "private, no-store"  # the signed URL expires
+            return response
+        response["Content-Type"] = content_type
+        response["Content-Disposition"] = disposition
     else:
         response = _accelerated(name) if settings.STUDIO_MEDIA_ACCEL != "off" else None
         if response is None:
@@ -63,6 +80,22 @@ def _accelerated(name: str) -> HttpResponse:
     else:
         response["X-Sendfile"] = f"{prefix}/{name}"
     return response
+
+
+def _from_s3(name: str, *, content_type: str, disposition: str) -> HttpResponse:
+    """A download (attachment) is a redirect to a presigned URL that expires in
+    STUDIO_S3_URL_SECONDS; images shown in pages stream through this process, so pages need
+    no other origin than the studio's own. Either way only after the view authorised it."""
+    if "attachment" in disposition:
+        if not default_storage.exists(name):
+            raise Http404("The file is missing from storage.")
+        url = default_storage.download_url(name, content_type=content_type, disposition=disposition)
+        return HttpResponseRedirect(url)
+    try:
+        chunks = default_storage.stream(name)
+    except FileNotFoundError:
+        raise Http404("The file is missing from storage.") from None
+    return StreamingHttpResponse(chunks)
 
 
 def client_has(request, etag: str) -> bool:
