@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.conf import settings
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
@@ -18,5 +20,5 @@ def no_worker_running() -> bool:
     from gallery.models import WorkerHeartbeat
     from studio.health import WORKER_FRESH_SECONDS
 
-    fresh = timezone.now() - timezone.timedelta(seconds=WORKER_FRESH_SECONDS)
+    fresh = timezone.now() - timedelta(seconds=WORKER_FRESH_SECONDS)
     return not WorkerHeartbeat.objects.filter(seen_at__gte=fresh).exists()

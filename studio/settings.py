@@ -174,7 +174,7 @@ STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env("STUDIO_MEDIA_ROOT") or VAR_DIR / "media")
-STORAGES = {
+STORAGES: dict[str, dict] = {
     "default": {"BACKEND": "gallery.media.storage.AtomicFileSystemStorage"},
     # The container image collects static files at build time into hashed, compressed
     # names (STUDIO_COLLECTED_STATIC=true); a checkout serves them from static/ directly.

@@ -11,6 +11,7 @@ Content-Disposition and cache headers that keep private images out of shared cac
 browsers ask again before reusing them.
 """
 
+from typing import Any
 from urllib.parse import quote
 
 from django.conf import settings
@@ -23,6 +24,7 @@ from django.http import (
     HttpResponseRedirect,
     StreamingHttpResponse,
 )
+from django.http.response import HttpResponseBase
 from django.utils.http import content_disposition_header
 
 from gallery import media
@@ -42,32 +44,36 @@ def file_response(
     etag: str,
     private: bool,
     attachment: bool = False,
-) -> HttpResponse:
+) -> HttpResponseBase:
     """The stored file `name` as a response; Http404 when it is missing from storage."""
+    disposition = content_disposition_header(attachment, filename) or ""
+    response: HttpResponseBase
     if client_has(request, etag):
         response = HttpResponseNotModified()
     elif settings.STUDIO_MEDIA_STORAGE == "s3":
-        disposition = content_disposition_header(attachment, filename)
-        response = _from_s3(name, content_type=content_type, disposition=disposition)
-        if response.status_code == 302:
-            response["Cache-Control"] = "private, no-store"  # the signed URL expires
-            return response
+        if attachment:
+            redirect = _presigned_redirect(name, content_type=content_type, disposition=disposition)
+            redirect["Cache-Control"] = "private, no-store"  # the signed URL expires
+            return redirect
+        response = _streamed_from_s3(name)
         response["Content-Type"] = content_type
         response["Content-Disposition"] = disposition
     else:
-        response = _accelerated(name) if settings.STUDIO_MEDIA_ACCEL != "off" else None
-        if response is None:
-            try:
-                handle = media.open_file(name)
-            except FileNotFoundError:
-                raise Http404("The file is missing from storage.") from None
-            response = FileResponse(handle)
+        response = _accelerated(name) if settings.STUDIO_MEDIA_ACCEL != "off" else _streamed(name)
         response["Content-Type"] = content_type
-        response["Content-Disposition"] = content_disposition_header(attachment, filename)
+        response["Content-Disposition"] = disposition
     response["ETag"] = f'"{etag}"'
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = PRIVATE_CACHE if private else SHARED_CACHE
     return response
+
+
+def _streamed(name: str) -> FileResponse:
+    try:
+        handle = media.open_file(name)
+    except FileNotFoundError:
+        raise Http404("The file is missing from storage.") from None
+    return FileResponse(handle)
 
 
 def _accelerated(name: str) -> HttpResponse:
@@ -82,20 +88,25 @@ def _accelerated(name: str) -> HttpResponse:
     return response
 
 
-def _from_s3(name: str, *, content_type: str, disposition: str) -> HttpResponse:
-    """A download (attachment) is a redirect to a presigned URL that expires in
-    STUDIO_S3_URL_SECONDS; images shown in pages stream through this process, so pages need
-    no other origin than the studio's own. Either way only after the view authorised it."""
-    if "attachment" in disposition:
-        if not default_storage.exists(name):
-            raise Http404("The file is missing from storage.")
-        url = default_storage.download_url(name, content_type=content_type, disposition=disposition)
-        return HttpResponseRedirect(url)
+# On S3 (gallery/media/s3.py) a download (attachment) is a redirect to a presigned URL that
+# expires in STUDIO_S3_URL_SECONDS; images shown in pages stream through this process, so pages
+# need no origin but the studio's own. Either way only after the view authorised the request.
+
+
+def _presigned_redirect(name: str, *, content_type: str, disposition: str) -> HttpResponseBase:
+    storage: Any = default_storage
+    if not storage.exists(name):
+        raise Http404("The file is missing from storage.")
+    url = storage.download_url(name, content_type=content_type, disposition=disposition)
+    return HttpResponseRedirect(url)
+
+
+def _streamed_from_s3(name: str) -> StreamingHttpResponse:
+    storage: Any = default_storage
     try:
-        chunks = default_storage.stream(name)
+        return StreamingHttpResponse(storage.stream(name))
     except FileNotFoundError:
         raise Http404("The file is missing from storage.") from None
-    return StreamingHttpResponse(chunks)
 
 
 def client_has(request, etag: str) -> bool:
