@@ -1,7 +1,7 @@
 """`manage.py run_studio` for real, as `make run` starts it: it says the studio is ready only
-once the web answers, restarts a worker or web server that was SIGKILLed (the restarted worker
-runs jobs again), and SIGINT stops everything, leaving no process behind. The restart times
-are printed (pytest -s), never asserted."""
+once the web answers, restarts a worker, web server or stand-in that was SIGKILLed (the
+restarted worker runs jobs again), and SIGINT stops everything, leaving no process behind.
+The restart times are printed (pytest -s), never asserted."""
 
 import os
 import re
@@ -81,9 +81,9 @@ class Studio:
     def pids(self, name: str) -> list[int]:
         return [int(p) for p in re.findall(rf"started {name} \(pid (\d+)\)", self.output())]
 
-    def answers(self) -> bool:
+    def answers(self, port: int = 0, path: str = "/accounts/login/") -> bool:
         try:
-            httpx.get(f"http://127.0.0.1:{self.port}/accounts/login/", timeout=2)
+            httpx.get(f"http://127.0.0.1:{port or self.port}{path}", timeout=2)
         except httpx.HTTPError:
             return False
         return True
@@ -150,6 +150,15 @@ def test_run_studio_restarts_crashed_processes_and_stops_cleanly(tmp_path):
         assert re.search(rf"web \(pid {web}\) was killed by SIGKILL", studio.output())
         studio.wait_for(lambda: studio.answers() and os.kill(new_web, 0) is None)
         print(f"web: answering again {time.monotonic() - killed:.1f} s after SIGKILL")
+
+        # So does the stand-in image API.
+        [standin] = studio.pids("standin")
+        killed = time.monotonic()
+        os.kill(standin, signal.SIGKILL)
+        new_standin = studio.wait_for(lambda: (p := studio.pids("standin")[1:]) and p[0])
+        assert new_standin != standin
+        studio.wait_for(lambda: studio.answers(studio.standin_port, "/v1/models"))
+        print(f"stand-in: answering again {time.monotonic() - killed:.1f} s after SIGKILL")
 
         # Ctrl+C stops everything and leaves nothing running.
         studio.process.send_signal(signal.SIGINT)
