@@ -10,9 +10,14 @@ export STUDIO_LOCAL_SECRET_KEY ?= true
 
 .PHONY: run test test-all install chromium lint typecheck lock format clean
 
-run: install  ## install, migrate, start web + worker (+ stand-in API without a key)
+# `make run PORT=8002 STANDIN_PORT=8003` when 8000 or 8001 is taken (STUDIO_PORT and
+# STUDIO_STANDIN_PORT from the environment work too).
+PORT ?= $(or $(STUDIO_PORT),8000)
+STANDIN_PORT ?= $(or $(STUDIO_STANDIN_PORT),8001)
+
+run: install  ## install, migrate, start web + worker (+ stand-in API without a key), supervised
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py run_studio
+	STUDIO_PORT=$(PORT) STUDIO_STANDIN_PORT=$(STANDIN_PORT) $(BIN)/python manage.py run_studio
 
 test: install  ## the unit tests, in parallel (a minute or two): the loop while you work
 	$(BIN)/python -m pytest -n auto tests/unit

@@ -245,3 +245,32 @@ def start_redis(lab: Lab, port: int) -> None:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
+
+
+def start_s3(lab: Lab) -> dict:
+    """A private S3 server (moto's server mode) with one bucket; returns the environment that
+    points a studio's media at it."""
+    import boto3
+
+    port = free_port()
+    lab.spawn("s3", [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)])
+    endpoint = f"http://127.0.0.1:{port}"
+    keys = {"aws_access_key_id": "bench", "aws_secret_access_key": "bench-secret"}
+    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", **keys)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            client.create_bucket(Bucket="bench-media")
+            break
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+    return {
+        "STUDIO_MEDIA_STORAGE": "s3",
+        "STUDIO_S3_BUCKET": "bench-media",
+        "STUDIO_S3_ENDPOINT_URL": endpoint,
+        "STUDIO_S3_REGION": "us-east-1",
+        "STUDIO_S3_ACCESS_KEY_ID": keys["aws_access_key_id"],
+        "STUDIO_S3_SECRET_ACCESS_KEY": keys["aws_secret_access_key"],
+    }

@@ -1,5 +1,24 @@
+from datetime import timedelta
+
 from django.conf import settings
+from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 
 
 def studio(request) -> dict:
-    return {"using_standin": settings.USING_STANDIN}
+    return {
+        "using_standin": settings.USING_STANDIN,
+        # Lazy: only pages that show it (job cards, create, queue, the staff header) pay for
+        # the query, and a page pays once however many job cards it renders.
+        "no_worker": SimpleLazyObject(no_worker_running),
+    }
+
+
+def no_worker_running() -> bool:
+    """True when no worker has written its heartbeat within WORKER_FRESH_SECONDS: queued jobs
+    will wait until one is back. One indexed query (the table holds a row per worker)."""
+    from gallery.models import WorkerHeartbeat
+    from studio.health import WORKER_FRESH_SECONDS
+
+    fresh = timezone.now() - timedelta(seconds=WORKER_FRESH_SECONDS)
+    return not WorkerHeartbeat.objects.filter(seen_at__gte=fresh).exists()

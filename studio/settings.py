@@ -208,7 +208,7 @@ STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env("STUDIO_MEDIA_ROOT") or VAR_DIR / "media")
-STORAGES = {
+STORAGES: dict[str, dict] = {
     "default": {"BACKEND": "gallery.media.storage.AtomicFileSystemStorage"},
     # The container image collects static files at build time into hashed, compressed
     # names (STUDIO_COLLECTED_STATIC=true); a checkout serves them from static/ directly.
@@ -218,6 +218,26 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+# Media on S3-compatible storage for studios on several machines (gallery/media/s3.py):
+# private objects, reached only through the views that authorise each request. Unset keys
+# fall back to boto3's own chain (AWS_* variables, an instance role).
+STUDIO_MEDIA_STORAGE = env("STUDIO_MEDIA_STORAGE") or "local"
+if STUDIO_MEDIA_STORAGE not in ("local", "s3"):
+    raise ValueError("STUDIO_MEDIA_STORAGE must be local or s3")
+if STUDIO_MEDIA_STORAGE == "s3":
+    if not env("STUDIO_S3_BUCKET"):
+        raise ValueError("STUDIO_MEDIA_STORAGE=s3 needs STUDIO_S3_BUCKET")
+    STORAGES["default"] = {
+        "BACKEND": "gallery.media.s3.PrivateS3Storage",
+        "OPTIONS": {
+            "bucket_name": env("STUDIO_S3_BUCKET"),
+            "endpoint_url": env("STUDIO_S3_ENDPOINT_URL") or None,
+            "region_name": env("STUDIO_S3_REGION") or None,
+            "access_key": env("STUDIO_S3_ACCESS_KEY_ID") or None,
+            "secret_key": env("STUDIO_S3_SECRET_ACCESS_KEY") or None,
+            "querystring_expire": env_int("STUDIO_S3_URL_SECONDS", 60),
+        },
+    }
 WHITENOISE_USE_FINDERS = not env_bool("STUDIO_COLLECTED_STATIC", False)
 WHITENOISE_AUTOREFRESH = DEBUG
 
@@ -314,6 +334,8 @@ C2PA_DEV_DIR = VAR_DIR / "c2pa-dev"
 STUDIO_MEDIA_ACCEL = env("STUDIO_MEDIA_ACCEL") or "off"
 if STUDIO_MEDIA_ACCEL not in ("off", "x-accel-redirect", "x-sendfile"):
     raise ValueError("STUDIO_MEDIA_ACCEL must be off, x-accel-redirect or x-sendfile")
+if STUDIO_MEDIA_ACCEL != "off" and STUDIO_MEDIA_STORAGE == "s3":
+    raise ValueError("STUDIO_MEDIA_ACCEL serves local media only; leave it off with S3")
 STUDIO_MEDIA_ACCEL_PREFIX = env("STUDIO_MEDIA_ACCEL_PREFIX") or (
     "/protected-media/" if STUDIO_MEDIA_ACCEL != "x-sendfile" else str(MEDIA_ROOT)
 )

@@ -13,6 +13,7 @@ from devtools.benchkit import (
     load_average,
     percentile,
     start_redis,
+    start_s3,
 )
 
 MiB = 1024 * 1024
@@ -46,6 +47,12 @@ class Command(BaseCommand):
             "--redis-port", type=int, default=0, help="broker: a private redis-server on this port"
         )
         parser.add_argument("--skip-prefork", action="store_true")
+        parser.add_argument(
+            "--s3",
+            action="store_true",
+            help="also run the thread pool with media on a private S3 server (moto), "
+            "beside the local-disk figure",
+        )
         parser.add_argument("--keep", action="store_true", help="keep the lab folder")
         parser.add_argument("--phase", default="", help="internal: run one phase in a lab")
         parser.add_argument("--one-at-a-time", action="store_true", help="internal")
@@ -122,6 +129,17 @@ class Command(BaseCommand):
                 lab.stop("prefork")
                 ratio = result["images_per_s"] / baseline["images_per_s"]
                 say(f"threads pool vs prefork: {ratio:.1f}x the throughput")
+            if options["s3"]:
+                lab.configure_standin(latency=latency)
+                lab.env.update(start_s3(lab))
+                worker = lab.start_worker("threads-s3", pool="threads", concurrency=threads)
+                on_s3 = measure(lab, worker, "threads-s3", jobs)
+                say(report(f"threads pool, {threads} threads, media on S3 (moto)", jobs, on_s3))
+                lab.stop("threads-s3")
+                say(
+                    f"media on S3 vs local disk: {on_s3['images_per_s']:.2f} vs "
+                    f"{result['images_per_s']:.2f} images/s"
+                )
             say(f"load average at end: {load_average()}")
         finally:
             lab.close(keep=options["keep"])

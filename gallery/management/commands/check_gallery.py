@@ -98,9 +98,13 @@ class Command(BaseCommand):
 
 def _files(folders):
     """Every file name under the given storage folders, recursively."""
-    stack = [folder for folder in folders if default_storage.exists(folder)]
+    stack = list(folders)
     while stack:
         folder = stack.pop()
-        subfolders, files = default_storage.listdir(folder)
+        try:
+            # Not exists(folder) first: on S3 a folder is only a prefix, never an object.
+            subfolders, files = default_storage.listdir(folder)
+        except FileNotFoundError:
+            continue
         stack.extend(f"{folder}/{sub}" for sub in subfolders)
         yield from (f"{folder}/{name}" for name in files)

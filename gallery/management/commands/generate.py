@@ -67,5 +67,13 @@ class Command(BaseCommand):
         if job.status != Job.Status.SUCCEEDED:
             raise CommandError(f"job {job_id} {job.status}: {job.error}")
         for image in job.images.order_by("index"):
-            self.stdout.write(f"image {image.pk} {image.file.path}")
+            self.stdout.write(f"image {image.pk} {_where(image.file)}")
         self.stdout.write(f"cost ${job.cost_usd:.4f}")
+
+
+def _where(file) -> str:
+    """The file's path on this machine's disk, or its name in remote storage (S3)."""
+    try:
+        return file.path
+    except NotImplementedError:
+        return file.name
