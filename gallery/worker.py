@@ -1,8 +1,10 @@
 """Worker bootsteps: a heartbeat for /healthz that also renews the leases of the jobs this
-worker runs, and a doorbell that re-sends jobs whose broker message was lost (the database
-is the source of truth, the broker only rings)."""
+worker runs, a doorbell that re-sends jobs whose broker message was lost (the database
+is the source of truth, the broker only rings), and model discovery: which image models the
+API key can use, asked on start and then hourly."""
 
 import logging
+import threading
 
 from celery import bootsteps
 from django.conf import settings
@@ -23,8 +25,11 @@ class Heartbeat(bootsteps.StartStopStep):
         self.timers = [
             worker.timer.call_repeatedly(beat_every, self.beat),
             worker.timer.call_repeatedly(settings.DOORBELL_SECONDS, self.ring),
+            worker.timer.call_repeatedly(settings.STUDIO_MODELS_REFRESH_SECONDS, self.discover),
         ]
         self.beat()
+        # On its own thread: an API that is slow to answer must not hold up the worker's start.
+        threading.Thread(target=self.discover, name="model-discovery", daemon=True).start()
 
     def stop(self, worker):
         for timer in getattr(self, "timers", []):
@@ -48,6 +53,17 @@ class Heartbeat(bootsteps.StartStopStep):
             log.exception("heartbeat failed")
         finally:
             engine.close_connection()
+
+    def discover(self):
+        from gallery.imagesapi import discovery
+        from gallery.jobs import engine
+
+        try:
+            answer = discovery.ask()  # no database connection is held while the API answers
+            with engine.db_slot():
+                discovery.keep(answer)
+        except Exception:
+            log.exception("model discovery failed")
 
     def ring(self):
         from gallery import tasks

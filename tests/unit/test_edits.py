@@ -238,7 +238,7 @@ def test_keep_unmasked_needs_a_mask(alice):
 
 def test_edit_page_prefills_the_image_and_offers_the_mask_painter(alice_client, alice):
     image = upload(alice)
-    response = alice_client.get(reverse("gallery:edit") + f"?image={image.pk}")
+    response = alice_client.get(reverse("gallery:edit") + f"?image={image.pk}&model=gpt-image-1")
     assert response.status_code == 200
     body = response.content.decode()
     assert f'name="image_ids" value="{image.pk}"' in body

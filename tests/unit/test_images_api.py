@@ -40,7 +40,8 @@ def test_minimal_launch_era_response_parses(api):
     )
     result = generate()
     assert result.images == [data]
-    assert result.usage is None and result.size is None
+    # Without metadata the size and background are read from the image itself.
+    assert result.usage is None and (result.size, result.background) == ("8x8", "opaque")
 
 
 def test_unknown_keys_and_gateway_usage_are_tolerated(api):
@@ -105,17 +106,24 @@ def test_request_body_never_carries_response_format(api):
             imagesapi.TransientError,
             "cut off",
         ),
+        # A whole answer that cannot be read would come back (and be charged) again: it is
+        # permanent, and says so.
         (
             httpx.Response(200, json={"created": 1, "data": [{"b64_json": "bm90IGFuIGltYWdl"}]}),
-            imagesapi.TransientError,
+            imagesapi.PermanentError,
             "does not decode",
         ),
         (
             httpx.Response(200, json={"created": 1, "data": [{"b64_json": "***"}]}),
-            imagesapi.TransientError,
+            imagesapi.PermanentError,
             "base64",
         ),
-        (httpx.Response(200, json={"created": 1}), imagesapi.TransientError, "no images"),
+        (httpx.Response(200, json={"created": 1}), imagesapi.PermanentError, "no images"),
+        (
+            httpx.Response(200, text="created=1 data=none"),
+            imagesapi.PermanentError,
+            "not valid JSON",
+        ),
         (
             httpx.Response(524, html="<html>A timeout occurred</html>"),
             imagesapi.TransientError,
