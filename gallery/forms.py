@@ -17,6 +17,14 @@ def _choices(values: list[str]) -> list[tuple[str, str]]:
     return [(value, value) for value in values]
 
 
+class ModelChoiceField(forms.ChoiceField):
+    """The offered models as choices; a model that is not offered is refused by the form's
+    clean_model, which says why (shut down, or not usable with this key)."""
+
+    def validate(self, value):
+        forms.Field.validate(self, value)
+
+
 class GenerateForm(forms.Form):
     """What a person may ask for, limited to what the chosen model supports."""
 
@@ -26,7 +34,7 @@ class GenerateForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4, "placeholder": "Describe the image you want"}),
         error_messages={"required": "Write a prompt: what should the image show?"},
     )
-    model = forms.ChoiceField(label="Model")
+    model = ModelChoiceField(label="Model")
     n = forms.IntegerField(
         label="Images",
         min_value=1,
@@ -146,13 +154,13 @@ class GenerateForm(forms.Form):
         return model.output_formats
 
     def _set_sizes(self, model: registry.ImageModel) -> None:
-        """Presets, and for the models with free sizes "custom" plus any valid WxH already
-        asked for (a remix, "Use these settings", or a client that posts one)."""
+        """Presets, and for the models with free sizes "custom" plus any WxH already asked
+        for (a remix, "Use these settings", or a client that posts one)."""
         sizes = list(model.sizes)
         if model.free_sizes:
             asked = self.data.get("size") if self.is_bound else self.initial.get("size")
-            if asked and asked not in sizes and not model.size_problem(str(asked)):
-                sizes.append(str(asked))
+            if asked and asked not in sizes and registry.parse_size(str(asked)):
+                sizes.append(str(asked))  # clean() says what is wrong with it, if anything
             sizes.append(CUSTOM_SIZE)
         else:
             del self.fields["custom_size"]

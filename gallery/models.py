@@ -315,9 +315,9 @@ class Image(models.Model):
 
     @property
     def extension(self) -> str:
-        return {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}.get(
-            self.content_type, "bin"
-        )
+        from gallery.media import OUTPUT_EXTENSIONS
+
+        return OUTPUT_EXTENSIONS.get(self.content_type, "bin")
 
     @property
     def size(self) -> str:

@@ -620,9 +620,10 @@ class Offer:
 
     @property
     def label(self) -> str:
-        if self.id == self.model.id:
-            return self.model.label
-        return f"{self.model.label} ({self.id})"
+        label = self.model.label if self.id == self.model.id else f"{self.model.label} ({self.id})"
+        if self.shutdown_date and self.shutdown_date <= timezone.localdate():
+            label += f" (OpenAI shut it down on {self.shutdown_date:%Y-%m-%d})"
+        return label
 
     def days_left(self, today: date | None = None) -> int | None:
         if self.shutdown_date is None:

@@ -44,7 +44,7 @@ def run_job(job: Job) -> float | None:
                 return _record_failure(job, error, timing)
         timing.api_done()
         try:
-            stored = [media.store(data) for data in result.images]
+            stored = [media.store_output(data) for data in result.images]
         except media.NotAnImage as error:
             with engine.db_slot():
                 return _record_failure(job, imagesapi.TransientError(str(error)), timing)

@@ -49,6 +49,11 @@ def file_response(
         response["Content-Disposition"] = content_disposition_header(attachment, filename)
     response["ETag"] = f'"{etag}"'
     response["X-Content-Type-Options"] = "nosniff"
+    if content_type == media.SVG:
+        # A vector image is a document: whatever it holds, it may run nothing.
+        response["Content-Security-Policy"] = (
+            "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+        )
     response["Cache-Control"] = PRIVATE_CACHE if private else SHARED_CACHE
     return response
 

@@ -37,7 +37,14 @@ def running_server():
 def server(running_server):
     """The module's stand-in with default settings and an empty request log."""
     running_server.configure(
-        latency=0.0, jitter=0.0, faults=[], fault_rate=0.0, retired_models=[], hang_seconds=3600
+        latency=0.0,
+        jitter=0.0,
+        faults=[],
+        fault_rate=0.0,
+        retired_models=[],
+        listed_models=[],
+        list_models=True,
+        hang_seconds=3600,
     )
     running_server.clear_requests()
     return running_server

@@ -60,8 +60,9 @@ class Config:
     faults: tuple[str, ...] = ()  # picked from at random for `fault_rate` of the requests
     fault_rate: float = 0.0  # 0..1
     retired_models: tuple[str, ...] = ()  # answered with model_not_found
-    # What GET /v1/models lists: empty means every model it serves whose OpenAI shutdown
-    # date has not passed (as OpenAI lists them); a key that can use fewer lists fewer.
+    # What GET /v1/models lists: empty means every model it serves (like a gateway that still
+    # routes the models OpenAI shut down, each with its shutdown date); a key that can use
+    # fewer lists fewer. Retire a model (retired_models) to have it neither served nor listed.
     listed_models: tuple[str, ...] = ()
     list_models: bool = True  # False: GET /v1/models is 404, like a gateway that lists none
     slow_seconds: float = 5.0  # extra delay of the `slow` fault
@@ -351,12 +352,7 @@ class _Handler(BaseHTTPRequestHandler):
         if config.listed_models:
             ids = [m for m in config.listed_models if m not in retired]
         else:
-            today = time.strftime("%Y-%m-%d", time.gmtime())
-            ids = sorted(
-                m
-                for m in validation.MODELS - retired
-                if validation.SHUTDOWN_DATES.get(m, "9999-12-31") > today
-            )
+            ids = sorted(validation.MODELS - retired)
         data = [
             {
                 "id": model_id,
