@@ -538,9 +538,12 @@ class _Handler(BaseHTTPRequestHandler):
             events = [*events[:1], faults.stream_error_event(prefix, self.request_id)]
 
         start = time.monotonic()
+        # Rendering the images may have used up much of the latency: the events still take
+        # at least half of it, so previews always come well before the final image.
+        end = max(deadline, start + (deadline - self.started) / 2)
         self._send_head(200, "text/event-stream; charset=utf-8", chunked=True)
         for number, event in enumerate(events, start=1):
-            self._wait_until(start + (deadline - start) * number / len(events))
+            self._wait_until(start + (end - start) * number / len(events))
             if "error" not in event:
                 event = {"type": event["type"], "created_at": int(time.time())} | event
             raw = f"event: {event['type']}\ndata: {json.dumps(event)}\n\n".encode()
