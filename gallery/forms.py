@@ -113,7 +113,7 @@ class GenerateForm(forms.Form):
         else:
             del self.fields["board"]
         self.offers = discovery.offers()
-        self.fields["model"].choices = [(o.id, o.label) for o in self.offers]
+        self._choose("model", [(o.id, o.label) for o in self.offers])
         wanted = model_id or self._bound_model() or ""
         offer = discovery.offer_for(wanted, self.offers) or discovery.default_offer(self.offers)
         chosen = offer.model if offer else (registry.get(wanted) or registry.all_models()[0])
@@ -121,19 +121,17 @@ class GenerateForm(forms.Form):
         self.model_id = offer.id if offer else chosen.id
         self.fields["model"].initial = self.model_id
         self._set_sizes(chosen)
-        self.fields["quality"].choices = [(q, QUALITY_LABELS.get(q, q)) for q in chosen.qualities]
+        self._choose("quality", [(q, QUALITY_LABELS.get(q, q)) for q in chosen.qualities])
         self.fields["quality"].initial = (
             "auto" if "auto" in chosen.qualities else chosen.qualities[0]
         )
         if chosen.complexities:
-            self.fields["complexity"].choices = [("", "Model default")] + _choices(
-                chosen.complexities
-            )
+            self._choose("complexity", [("", "Model default"), *_choices(chosen.complexities)])
         else:
             del self.fields["complexity"]
-        self.fields["background"].choices = _choices(chosen.backgrounds)
+        self._choose("background", _choices(chosen.backgrounds))
         self.fields["background"].initial = "auto"
-        self.fields["output_format"].choices = _choices(self._formats(chosen))
+        self._choose("output_format", _choices(self._formats(chosen)))
         self.fields["output_format"].help_text = "; ".join(chosen.format_rules.values())
         if "gif" not in chosen.output_formats:
             del self.fields["frame_count"], self.fields["frame_duration_ms"]
@@ -145,13 +143,23 @@ class GenerateForm(forms.Form):
             ("background", "background"),
             ("output_format", "format"),
         ):
-            allowed = ", ".join(value for value, _ in self.fields[name].choices)
+            allowed = ", ".join(value for value, _ in self._choices_of(name))
             self.fields[name].error_messages["invalid_choice"] = (
                 f"%(value)s is not a {what} {chosen.label} supports. Choose one of: {allowed}."
             )
 
     def _formats(self, model: registry.ImageModel) -> list[str]:
         return model.output_formats
+
+    def _choose(self, name: str, choices: list[tuple[str, str]]) -> None:
+        field = self.fields[name]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = choices
+
+    def _choices_of(self, name: str) -> list[tuple[str, str]]:
+        field = self.fields[name]
+        assert isinstance(field, forms.ChoiceField)
+        return list(field.choices)  # type: ignore[arg-type]
 
     def _set_sizes(self, model: registry.ImageModel) -> None:
         """Presets, and for the models with free sizes "custom" plus any WxH already asked
@@ -164,7 +172,7 @@ class GenerateForm(forms.Form):
             sizes.append(CUSTOM_SIZE)
         else:
             del self.fields["custom_size"]
-        self.fields["size"].choices = _choices(sizes)
+        self._choose("size", _choices(sizes))
         self.fields["size"].initial = "auto" if "auto" in sizes else sizes[0]
 
     def _bound_model(self) -> str | None:

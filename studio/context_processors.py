@@ -2,7 +2,7 @@ from django.conf import settings
 
 
 def studio(request) -> dict:
-    context = {"using_standin": settings.USING_STANDIN}
+    context: dict[str, object] = {"using_standin": settings.USING_STANDIN}
     user = getattr(request, "user", None)
     if user is not None and user.is_staff:
         # Staff see which offered models shut down within 30 days (one small query).

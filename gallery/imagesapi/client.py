@@ -351,7 +351,8 @@ def _read_events(lines, on_partial: PartialCallback, request_id: str) -> Result:
 
 
 def _stream_error(event: dict, request_id: str) -> APIError:
-    error = event.get("error") if isinstance(event.get("error"), dict) else {}
+    found = event.get("error")
+    error: dict = found if isinstance(found, dict) else {}
     kinds = {str(event.get("type") or ""), str(error.get("type") or ""), str(error.get("code"))}
     message = _redact(str(error.get("message") or event.get("message") or "")).strip()
     message = message or "The image API reported an error mid-stream."
@@ -472,8 +473,8 @@ def _resolve_from_images(result: Result) -> None:
 
 def _has_transparency(image: PIL.Image.Image) -> bool:
     if image.mode in ("RGBA", "LA", "PA"):
-        low, _ = image.getchannel("A").getextrema()
-        return low < 255
+        low = image.getchannel("A").getextrema()[0]
+        return isinstance(low, int | float) and low < 255
     return "transparency" in image.info
 
 

@@ -4,6 +4,7 @@
 both limits while it is queued or running, so parallel jobs cannot overspend whatever the API
 resolves. Months are calendar months in the studio's time zone."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -116,7 +117,7 @@ def studio_standing() -> Standing | None:
 
 
 def estimate(
-    *, model: str, prompt: str, params: dict, inputs: list[tuple[int, int]] = ()
+    *, model: str, prompt: str, params: dict, inputs: Sequence[tuple[int, int]] = ()
 ) -> Estimate:
     """What a job with these saved inputs is expected to cost and can cost at most. `inputs`
     are the (width, height) of an edit's input images in order (then its markup layer): each

@@ -2,6 +2,7 @@
 The caller enqueues an accepted job once the transaction commits."""
 
 import logging
+from collections.abc import Sequence
 
 from django.db import transaction
 
@@ -103,7 +104,7 @@ def model_options(
     return options
 
 
-def _accept_job(*, owner, inputs: list[tuple[int, int]] = (), **fields) -> Job:
+def _accept_job(*, owner, inputs: Sequence[tuple[int, int]] = (), **fields) -> Job:
     """Create a job once the budgets allow the most it can cost, which is then held against
     them until the job finishes. The check and the insert share one serialized transaction."""
     estimate = budgets.estimate(

@@ -228,7 +228,7 @@ def run_edit(job: Job, on_partial: imagesapi.PartialCallback | None = None) -> i
         if job.mask:
             mask = imagesapi.InputFile("mask.png", media.read(job.mask.name), "image/png")
         if job.markup:
-            markup = imagesapi.InputFile("markup.png", media.read(job.markup.name), "image/png")
+            markup = imagesapi.InputFile("markup.png", media.read(str(job.markup)), "image/png")
     except OSError as error:
         # Nothing was sent, nothing was paid: say so rather than retry a file that is gone.
         raise imagesapi.PermanentError(

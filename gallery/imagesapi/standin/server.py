@@ -75,7 +75,7 @@ class Config:
         unknown = set(changes) - known
         if unknown:
             raise ValueError(f"Unknown setting(s): {', '.join(sorted(unknown))}.")
-        values = {}
+        values: dict = {}
         for name, value in changes.items():
             if name == "list_models":
                 if not isinstance(value, bool):
