@@ -1,5 +1,7 @@
 """The create page: the generation form, its live cost estimate, and "Use these settings"."""
 
+from decimal import Decimal
+
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
@@ -117,4 +119,6 @@ def estimate_for(data) -> dict | None:
         frame_count=frames,
     )
     usd, held = model.estimate(request), model.worst_case(request)
-    return {"usd": usd, "held": held, "n": n, "model": model, "partials": partials}
+    # The amount held is worth a mention only when `auto` makes it differ, not by a prompt token.
+    shown = held if held > usd * Decimal("1.05") else None
+    return {"usd": usd, "held": shown, "n": n, "model": model, "partials": partials}
