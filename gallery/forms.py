@@ -2,15 +2,27 @@ from django import forms
 from django.conf import settings
 
 from gallery import access
-from gallery.imagesapi import registry
+from gallery.imagesapi import discovery, registry
 from gallery.jobs import uploads
 from gallery.models import Board, Visibility
 
 PROMPT_MAX = 32000
 
 
+CUSTOM_SIZE = "custom"
+QUALITY_LABELS = {"xhigh": "xhigh (extra high)", "max": "max (highest)"}
+
+
 def _choices(values: list[str]) -> list[tuple[str, str]]:
     return [(value, value) for value in values]
+
+
+class ModelChoiceField(forms.ChoiceField):
+    """The offered models as choices; a model that is not offered is refused by the form's
+    clean_model, which says why (shut down, or not usable with this key)."""
+
+    def validate(self, value):
+        forms.Field.validate(self, value)
 
 
 class GenerateForm(forms.Form):
@@ -22,7 +34,7 @@ class GenerateForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4, "placeholder": "Describe the image you want"}),
         error_messages={"required": "Write a prompt: what should the image show?"},
     )
-    model = forms.ChoiceField(label="Model")
+    model = ModelChoiceField(label="Model")
     n = forms.IntegerField(
         label="Images",
         min_value=1,
@@ -34,10 +46,30 @@ class GenerateForm(forms.Form):
         },
     )
     size = forms.ChoiceField(label="Size")
+    custom_size = forms.CharField(
+        label="Custom size (WxH)",
+        required=False,
+        max_length=11,
+        widget=forms.TextInput(attrs={"placeholder": "e.g. 1536x864", "inputmode": "text"}),
+        help_text="With Size “custom”: edges multiples of 16, at most 3840 px, ratio up to 3:1.",
+    )
     quality = forms.ChoiceField(label="Quality")
+    complexity = forms.ChoiceField(label="Complexity", required=False)
     background = forms.ChoiceField(label="Background")
-    output_format = forms.ChoiceField(
-        label="Format", choices=_choices(registry.OUTPUT_FORMATS), initial="png"
+    output_format = forms.ChoiceField(label="Format", initial="png")
+    frame_count = forms.IntegerField(
+        label="GIF frames",
+        min_value=registry.GIF_FRAMES[0],
+        max_value=registry.GIF_FRAMES[1],
+        required=False,
+        help_text="GIF output only: 2 to 16 (9 when empty).",
+    )
+    frame_duration_ms = forms.IntegerField(
+        label="GIF frame duration (ms)",
+        min_value=10,
+        max_value=655_350,
+        required=False,
+        help_text="GIF output only (200 ms when empty).",
     )
     output_compression = forms.IntegerField(
         label="Compression (JPEG/WebP, %)", min_value=0, max_value=100, required=False
@@ -80,25 +112,68 @@ class GenerateForm(forms.Form):
             ]
         else:
             del self.fields["board"]
-        self.fields["model"].choices = [(m.id, m.label) for m in registry.all_models()]
-        chosen = registry.get(model_id or self._bound_model()) or registry.default_model()
+        self.offers = discovery.offers()
+        self._choose("model", [(o.id, o.label) for o in self.offers])
+        wanted = model_id or self._bound_model() or ""
+        offer = discovery.offer_for(wanted, self.offers) or discovery.default_offer(self.offers)
+        chosen = offer.model if offer else (registry.get(wanted) or registry.all_models()[0])
         self.image_model = chosen
-        self.fields["model"].initial = chosen.id
-        self.fields["size"].choices = _choices(chosen.sizes)
-        self.fields["size"].initial = "auto" if "auto" in chosen.sizes else chosen.sizes[0]
-        self.fields["quality"].choices = _choices(chosen.qualities)
+        self.model_id = offer.id if offer else chosen.id
+        self.fields["model"].initial = self.model_id
+        self._set_sizes(chosen)
+        self._choose("quality", [(q, QUALITY_LABELS.get(q, q)) for q in chosen.qualities])
         self.fields["quality"].initial = (
             "auto" if "auto" in chosen.qualities else chosen.qualities[0]
         )
-        self.fields["background"].choices = _choices(chosen.backgrounds)
+        if chosen.complexities:
+            self._choose("complexity", [("", "Model default"), *_choices(chosen.complexities)])
+        else:
+            del self.fields["complexity"]
+        self._choose("background", _choices(chosen.backgrounds))
         self.fields["background"].initial = "auto"
+        self._choose("output_format", _choices(self._formats(chosen)))
+        self.fields["output_format"].help_text = "; ".join(chosen.format_rules.values())
+        if "gif" not in chosen.output_formats:
+            del self.fields["frame_count"], self.fields["frame_duration_ms"]
         if not chosen.streaming:
             del self.fields["partial_images"]
-        for name, what in (("size", "size"), ("quality", "quality"), ("background", "background")):
-            allowed = ", ".join(value for value, _ in self.fields[name].choices)
+        for name, what in (
+            ("size", "size"),
+            ("quality", "quality"),
+            ("background", "background"),
+            ("output_format", "format"),
+        ):
+            allowed = ", ".join(value for value, _ in self._choices_of(name))
             self.fields[name].error_messages["invalid_choice"] = (
                 f"%(value)s is not a {what} {chosen.label} supports. Choose one of: {allowed}."
             )
+
+    def _formats(self, model: registry.ImageModel) -> list[str]:
+        return model.output_formats
+
+    def _choose(self, name: str, choices: list[tuple[str, str]]) -> None:
+        field = self.fields[name]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = choices
+
+    def _choices_of(self, name: str) -> list[tuple[str, str]]:
+        field = self.fields[name]
+        assert isinstance(field, forms.ChoiceField)
+        return list(field.choices)  # type: ignore[arg-type]
+
+    def _set_sizes(self, model: registry.ImageModel) -> None:
+        """Presets, and for the models with free sizes "custom" plus any WxH already asked
+        for (a remix, "Use these settings", or a client that posts one)."""
+        sizes = list(model.sizes)
+        if model.free_sizes:
+            asked = self.data.get("size") if self.is_bound else self.initial.get("size")
+            if asked and asked not in sizes and registry.parse_size(str(asked)):
+                sizes.append(str(asked))  # clean() says what is wrong with it, if anything
+            sizes.append(CUSTOM_SIZE)
+        else:
+            del self.fields["custom_size"]
+        self._choose("size", _choices(sizes))
+        self.fields["size"].initial = "auto" if "auto" in sizes else sizes[0]
 
     def _bound_model(self) -> str | None:
         if self.is_bound:
@@ -107,10 +182,10 @@ class GenerateForm(forms.Form):
 
     def clean_model(self) -> str:
         model_id = self.cleaned_data["model"]
-        if registry.get(model_id) is None:
-            raise forms.ValidationError(
-                f"Unknown model. Configured models: {', '.join(registry.model_ids())}."
-            )
+        reason = discovery.unavailable_reason(model_id)
+        if reason:
+            offered = ", ".join(o.id for o in self.offers) or "none"
+            raise forms.ValidationError(f"{reason} Models you can use: {offered}.")
         return model_id
 
     def clean_board(self) -> Board | None:
@@ -124,14 +199,41 @@ class GenerateForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if data.get("background") == "transparent" and data.get("output_format") == "jpeg":
+        model = self.image_model
+        output_format = data.get("output_format") or "png"
+        self._clean_size(data, model, output_format)
+        if data.get("background") == "transparent" and output_format == "jpeg":
             self.add_error("background", "A transparent background needs PNG or WebP, not JPEG.")
-        if data.get("output_format") == "png":
+        if output_format not in ("jpeg", "webp"):
             data["output_compression"] = None
         if "partial_images" in self.fields and data.get("partial_images") is None:
             data["partial_images"] = 0
+        if output_format in ("gif", "svg"):
+            data["partial_images"] = 0  # neither format streams
+        if output_format == "svg" and (data.get("n") or 1) > 1:
+            self.add_error("n", "SVG output makes one image per request.")
+        if output_format != "gif":
+            data["frame_count"] = data["frame_duration_ms"] = None
+        data.setdefault("frame_count", None)
+        data.setdefault("frame_duration_ms", None)
+        data["complexity"] = data.get("complexity") or None
+        data.pop("custom_size", None)
         data["visibility"] = data.get("visibility") or None
         return data
+
+    def _clean_size(self, data: dict, model: registry.ImageModel, output_format: str) -> None:
+        size = data.get("size")
+        if size == CUSTOM_SIZE:
+            size = (data.get("custom_size") or "").strip().lower().replace(" ", "")
+            if not size:
+                self.add_error("custom_size", "Write the size, for example 1536x864.")
+                return
+        if size:
+            problem = model.size_problem(size, output_format=output_format)
+            if problem:
+                self.add_error("custom_size" if "custom_size" in self.fields else "size", problem)
+                return
+            data["size"] = size
 
 
 class PreferencesForm(forms.Form):
@@ -192,6 +294,9 @@ class EditForm(GenerateForm):
         if not self.image_model.input_fidelity:
             del self.fields["input_fidelity"]
 
+    def _formats(self, model: registry.ImageModel) -> list[str]:
+        return [f for f in model.output_formats if f != "svg"]  # SVG is for generations
+
     def clean(self):
         data = super().clean()
         images: list = []
@@ -231,5 +336,14 @@ class EditForm(GenerateForm):
                 self.add_error(None, "The mask file is larger than the upload limit.")
             else:
                 data["mask"] = mask.read()
+        markup = self.files.get("markup") if self.files else None
+        data["markup"] = None
+        if markup is not None:
+            if not self.image_model.markup:
+                self.add_error(None, f"{self.image_model.label} takes no markup layer.")
+            elif markup.size > settings.UPLOAD_MAX_BYTES:
+                self.add_error(None, "The markup file is larger than the upload limit.")
+            else:
+                data["markup"] = markup.read()
         data["input_fidelity"] = data.get("input_fidelity") or None
         return data

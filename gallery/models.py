@@ -105,6 +105,9 @@ class Job(models.Model):
     # What the job was expected to cost when it was accepted; held against the budgets
     # while the job is unfinished, so parallel jobs cannot overspend.
     estimate_usd = models.DecimalField(max_digits=12, decimal_places=6, default=0)
+    # The most the job can cost (every `auto` at its dearest, every token rounded up): this,
+    # not the estimate, is held against the budgets while the job is unfinished.
+    held_usd = models.DecimalField(max_digits=12, decimal_places=6, default=0)
 
     # The latest streamed preview: a derived file (never an Image row), removed when the
     # final images are stored.
@@ -117,6 +120,8 @@ class Job(models.Model):
     )
     # An edit's mask, exactly as it will be sent (a derived file, never a gallery Image).
     mask = models.FileField(max_length=255, blank=True)
+    # An edit's markup layer (arrows and circles over the first input), likewise.
+    markup = models.FileField(max_length=255, blank=True)
     # "New images go to board X": the outputs are put on this board when the job succeeds.
     board = models.ForeignKey(
         "Board", on_delete=models.SET_NULL, null=True, blank=True, related_name="jobs"
@@ -188,6 +193,22 @@ class Job(models.Model):
     @property
     def can_retry(self) -> bool:
         return self.status in (self.Status.FAILED, self.Status.CANCELED)
+
+    @property
+    def rerun_offer(self):
+        """For a failed or canceled job whose model takes no new jobs (shut down, or not
+        usable with this key): the offered model to run it on instead, its replacement where
+        that is offered, else the default. None when the job's own model is still offered."""
+        if not self.can_retry:
+            return None
+        from gallery.imagesapi import discovery, registry
+
+        offers = discovery.offers()
+        if discovery.offer_for(self.model, offers) is not None:
+            return None
+        replacement = registry.replacement_for(self.model)
+        chosen = replacement and discovery.offer_for(replacement.id, offers)
+        return chosen or discovery.default_offer(offers)
 
 
 class ImageQuerySet(models.QuerySet):
@@ -308,9 +329,9 @@ class Image(models.Model):
 
     @property
     def extension(self) -> str:
-        return {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}.get(
-            self.content_type, "bin"
-        )
+        from gallery.media import OUTPUT_EXTENSIONS
+
+        return OUTPUT_EXTENSIONS.get(self.content_type, "bin")
 
     @property
     def size(self) -> str:
@@ -558,3 +579,17 @@ class Allowance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.used} until {self.window_ends_at:%H:%M:%S}"
+
+
+class ModelListing(models.Model):
+    """What GET /models answered for one API base URL when the worker last asked: the image
+    models the key can use and their shutdown dates. `listed` is None when the API does not
+    list models (some gateways); the studio then falls back to its configuration."""
+
+    base_url = models.CharField(max_length=500, unique=True)
+    listed = models.JSONField(null=True, blank=True)  # [{"id": ..., "shutdown_date": ...}]
+    checked_at = models.DateTimeField()
+    error = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"Models at {self.base_url}"

@@ -1,8 +1,10 @@
 """Worker bootsteps: a heartbeat for /healthz that also renews the leases of the jobs this
 worker runs, a doorbell that re-sends jobs whose broker message was lost (the database
-is the source of truth, the broker only rings), and an hourly tidy-up."""
+is the source of truth, the broker only rings), an hourly tidy-up, and model discovery: which
+image models the API key can use, asked on start and then hourly."""
 
 import logging
+import threading
 from datetime import timedelta
 
 from celery import bootsteps
@@ -29,8 +31,11 @@ class Heartbeat(bootsteps.StartStopStep):
             worker.timer.call_repeatedly(beat_every, self.beat),
             worker.timer.call_repeatedly(settings.DOORBELL_SECONDS, self.ring),
             worker.timer.call_repeatedly(TIDY_SECONDS, self.tidy),
+            worker.timer.call_repeatedly(settings.STUDIO_MODELS_REFRESH_SECONDS, self.discover),
         ]
         self.beat()
+        # On its own thread: an API that is slow to answer must not hold up the worker's start.
+        threading.Thread(target=self.discover, name="model-discovery", daemon=True).start()
 
     def stop(self, worker):
         for timer in getattr(self, "timers", []):
@@ -54,6 +59,17 @@ class Heartbeat(bootsteps.StartStopStep):
             log.exception("heartbeat failed")
         finally:
             engine.close_connection()
+
+    def discover(self):
+        from gallery.imagesapi import discovery
+        from gallery.jobs import engine
+
+        try:
+            answer = discovery.ask()  # no database connection is held while the API answers
+            with engine.db_slot():
+                discovery.keep(answer)
+        except Exception:
+            log.exception("model discovery failed")
 
     def ring(self):
         from gallery import tasks

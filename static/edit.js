@@ -152,11 +152,27 @@
   const tools = document.getElementById("mask-tools");
   const empty = document.getElementById("mask-empty");
   const base = document.getElementById("mask-base");
-  const canvas = document.getElementById("mask-canvas");
-  const ctx = canvas.getContext("2d", { willReadFrequently: true });
+  const maskCanvas = document.getElementById("mask-canvas");
+  const maskCtx = maskCanvas.getContext("2d", { willReadFrequently: true });
+  // The markup layer: arrows and circles drawn over the first image, sent as they are.
+  const markupCanvas = document.getElementById("markup-canvas");
+  const markupCtx = markupCanvas.getContext("2d", { willReadFrequently: true });
+  let canvas = maskCanvas;
+  let ctx = maskCtx;
   const brush = document.getElementById("brush-size");
   const undoStack = [];
   const PAINT = "rgb(255, 40, 90)";
+  const MARKUP = "rgb(230, 20, 20)";
+  let markupDrawn = false;
+
+  for (const choice of form.querySelectorAll("input[name=layer]")) {
+    choice.addEventListener("change", () => {
+      const markup = choice.value === "markup" && choice.checked;
+      stage.classList.toggle("markup-active", markup);
+      canvas = markup ? markupCanvas : maskCanvas;
+      ctx = markup ? markupCtx : maskCtx;
+    });
+  }
   let firstId = null;
   let painting = false;
   let last = null;
@@ -176,14 +192,17 @@
   }
 
   base.addEventListener("load", () => {
-    // The canvas has the image's own pixel size; CSS scales both together.
-    canvas.width = base.naturalWidth;
-    canvas.height = base.naturalHeight;
-    ctx.clearRect(0, 0, canvas.width, canvas.height);
+    // The canvases have the image's own pixel size; CSS scales them together.
+    for (const [layer, context] of [[maskCanvas, maskCtx], [markupCanvas, markupCtx]]) {
+      layer.width = base.naturalWidth;
+      layer.height = base.naturalHeight;
+      context.clearRect(0, 0, layer.width, layer.height);
+    }
+    markupDrawn = false;
   });
 
   function snapshot() {
-    undoStack.push(ctx.getImageData(0, 0, canvas.width, canvas.height));
+    undoStack.push({ ctx, pixels: ctx.getImageData(0, 0, canvas.width, canvas.height) });
     if (undoStack.length > 12) undoStack.shift();
   }
 
@@ -199,9 +218,12 @@
   function stroke(from, to) {
     const erase = form.querySelector("input[name=tool]:checked").value === "eraser";
     ctx.globalCompositeOperation = erase ? "destination-out" : "source-over";
-    ctx.strokeStyle = ctx.fillStyle = PAINT;
+    const markup = ctx === markupCtx;
+    if (markup && !erase) markupDrawn = true;
+    ctx.strokeStyle = ctx.fillStyle = markup ? MARKUP : PAINT;
     ctx.lineCap = ctx.lineJoin = "round";
-    ctx.lineWidth = Number(brush.value) * to.scale;
+    // Markup is drawn as lines, a quarter of the mask brush.
+    ctx.lineWidth = (Number(brush.value) * to.scale) / (markup ? 4 : 1);
     ctx.beginPath();
     ctx.moveTo(from.x, from.y);
     ctx.lineTo(to.x + 0.01, to.y);
@@ -209,35 +231,38 @@
     ctx.globalCompositeOperation = "source-over";
   }
 
-  canvas.addEventListener("pointerdown", (event) => {
-    event.preventDefault();
-    canvas.setPointerCapture(event.pointerId);
-    snapshot();
-    painting = true;
-    last = point(event);
-    stroke(last, last);
-  });
-  canvas.addEventListener("pointermove", (event) => {
-    if (!painting) return;
-    const here = point(event);
-    stroke(last, here);
-    last = here;
-  });
-  for (const type of ["pointerup", "pointercancel"]) {
-    canvas.addEventListener(type, () => {
-      painting = false;
+  for (const layer of [maskCanvas, markupCanvas]) {
+    layer.addEventListener("pointerdown", (event) => {
+      event.preventDefault();
+      layer.setPointerCapture(event.pointerId);
+      snapshot();
+      painting = true;
+      last = point(event);
+      stroke(last, last);
     });
+    layer.addEventListener("pointermove", (event) => {
+      if (!painting) return;
+      const here = point(event);
+      stroke(last, here);
+      last = here;
+    });
+    for (const type of ["pointerup", "pointercancel"]) {
+      layer.addEventListener(type, () => {
+        painting = false;
+      });
+    }
   }
 
   document.getElementById("mask-undo").addEventListener("click", () => {
     const previous = undoStack.pop();
-    if (previous) ctx.putImageData(previous, 0, 0);
+    if (previous) previous.ctx.putImageData(previous.pixels, 0, 0);
   });
   document.getElementById("mask-clear").addEventListener("click", () => {
     snapshot();
     ctx.clearRect(0, 0, canvas.width, canvas.height);
   });
   document.getElementById("mask-invert").addEventListener("click", () => {
+    if (ctx !== maskCtx) return; // only a mask has an inside and an outside
     snapshot();
     const pixels = ctx.getImageData(0, 0, canvas.width, canvas.height);
     const d = pixels.data;
@@ -254,8 +279,9 @@
   // The API's mask: the first image's size, opaque where it must stay, transparent
   // (alpha 0) where painted. Null when nothing is painted.
   function exportMask() {
+    const canvas = maskCanvas;
     if (!firstId || !canvas.width) return Promise.resolve(null);
-    const painted = ctx.getImageData(0, 0, canvas.width, canvas.height);
+    const painted = maskCtx.getImageData(0, 0, canvas.width, canvas.height);
     const out = new ImageData(canvas.width, canvas.height);
     let any = false;
     for (let i = 3; i < painted.data.length; i += 4) {
@@ -269,6 +295,16 @@
     exported.height = canvas.height;
     exported.getContext("2d").putImageData(out, 0, 0);
     return new Promise((resolve) => exported.toBlob(resolve, "image/png"));
+  }
+
+  // The markup layer as drawn: transparent where nothing is marked. Null when blank.
+  function exportMarkup() {
+    if (!firstId || !markupCanvas.width || !markupDrawn) return Promise.resolve(null);
+    const drawn = markupCtx.getImageData(0, 0, markupCanvas.width, markupCanvas.height).data;
+    let any = false;
+    for (let i = 3; i < drawn.length && !any; i += 4) any = drawn[i] > 0;
+    if (!any) return Promise.resolve(null);
+    return new Promise((resolve) => markupCanvas.toBlob(resolve, "image/png"));
   }
 
   // --- Submit ---------------------------------------------------------------------------
@@ -300,6 +336,11 @@
       body.delete("mask");
       const mask = await exportMask();
       if (mask) body.append("mask", mask, "mask.png");
+    }
+    if (!document.getElementById("id_markup").files[0]) {
+      body.delete("markup");
+      const markup = await exportMarkup();
+      if (markup) body.append("markup", markup, "markup.png");
     }
     submit.disabled = true;
     try {

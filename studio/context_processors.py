@@ -6,12 +6,19 @@ from django.utils.functional import SimpleLazyObject
 
 
 def studio(request) -> dict:
-    return {
+    context: dict[str, object] = {
         "using_standin": settings.USING_STANDIN,
         # Lazy: only pages that show it (job cards, create, queue, the staff header) pay for
         # the query, and a page pays once however many job cards it renders.
         "no_worker": SimpleLazyObject(no_worker_running),
     }
+    user = getattr(request, "user", None)
+    if user is not None and user.is_staff:
+        # Staff see which offered models shut down within 30 days (one small query).
+        from gallery.imagesapi import discovery
+
+        context["models_shutting_down"] = discovery.shutting_down()
+    return context
 
 
 def no_worker_running() -> bool:

@@ -301,7 +301,10 @@ STUDIO_IMAGES_PER_MINUTE = env_int("STUDIO_IMAGES_PER_MINUTE", 0)
 STUDIO_WORKER_DB_CONNECTIONS = env_int("STUDIO_WORKER_DB_CONNECTIONS", 16)
 # A file of model definitions replaces the built-in registry (see gallery/registry.py).
 STUDIO_MODELS_FILE = env("STUDIO_MODELS_FILE")
-STUDIO_DEFAULT_MODEL = env("STUDIO_DEFAULT_MODEL") or "gpt-image-1"
+# The model the form starts with; empty means the newest model the API key can use.
+STUDIO_DEFAULT_MODEL = env("STUDIO_DEFAULT_MODEL") or ""
+# How often each worker asks GET /models which image models the key can use (and on start).
+STUDIO_MODELS_REFRESH_SECONDS = env_float("STUDIO_MODELS_REFRESH_SECONDS", 3600.0)
 # A JSON object {"model-id": {"text_input": "5.00", ...}} (USD per million tokens) that
 # overrides the registry's prices, e.g. a gateway's (CometAPI's differ from OpenAI's).
 STUDIO_PRICES_FILE = env("STUDIO_PRICES_FILE")

@@ -39,7 +39,14 @@ def standin(standin_server, settings):
     """The real stand-in HTTP server, reset to a clean configuration, as the image API."""
     settings.OPENAI_BASE_URL = standin_server.url
     settings.JOB_RETRY_BASE_DELAY = 0.01
-    standin_server.configure(latency=0.0, faults=[], fault_rate=0.0, retired_models=[])
+    standin_server.configure(
+        latency=0.0,
+        faults=[],
+        fault_rate=0.0,
+        retired_models=[],
+        listed_models=[],
+        list_models=True,
+    )
     return standin_server
 
 

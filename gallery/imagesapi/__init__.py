@@ -14,5 +14,6 @@ from gallery.imagesapi.client import (  # noqa: F401 (the room's public names)
     edit,
     error_from_response,
     generate,
+    list_models,
     retry_after,
 )

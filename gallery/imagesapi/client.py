@@ -86,6 +86,7 @@ class Result:
     background: str | None = None
     output_format: str | None = None
     revised_prompts: list[str | None] = field(default_factory=list)
+    svg_usage: dict | None = None
 
 
 PartialCallback = Callable[[int, bytes], None]
@@ -140,6 +141,9 @@ def generate(
     output_format: str | None = None,
     output_compression: int | None = None,
     moderation: str | None = None,
+    complexity: str | None = None,
+    frame_count: int | None = None,
+    frame_duration_ms: int | None = None,
     partial_images: int = 0,
     on_partial: PartialCallback | None = None,
 ) -> Result:
@@ -156,6 +160,9 @@ def generate(
             "output_format": output_format,
             "output_compression": output_compression,
             "moderation": moderation,
+            "complexity": complexity,
+            "frame_count": frame_count,
+            "frame_duration_ms": frame_duration_ms,
         }
     )
     if on_partial is not None:
@@ -170,6 +177,7 @@ def edit(
     prompt: str,
     images: list[InputFile],
     mask: InputFile | None = None,
+    markup: InputFile | None = None,
     n: int = 1,
     size: str | None = None,
     quality: str | None = None,
@@ -177,11 +185,15 @@ def edit(
     output_format: str | None = None,
     output_compression: int | None = None,
     input_fidelity: str | None = None,
+    complexity: str | None = None,
+    frame_count: int | None = None,
+    frame_duration_ms: int | None = None,
     partial_images: int = 0,
     on_partial: PartialCallback | None = None,
 ) -> Result:
     """POST /images/edits as multipart: one file as `image`, several as repeated `image[]`
-    (what the official SDK sends), the mask as `mask`."""
+    (what the official SDK sends), the mask as `mask`, a markup layer as `markup`. Every file
+    part declares its image type: OpenAI refuses application/octet-stream."""
     data = _without_none(
         {
             "model": model,
@@ -193,13 +205,18 @@ def edit(
             "output_format": output_format,
             "output_compression": output_compression,
             "input_fidelity": input_fidelity,
+            "complexity": complexity,
+            "frame_count": frame_count,
+            "frame_duration_ms": frame_duration_ms,
         }
     )
     data = {key: str(value) for key, value in data.items()}
     name = "image" if len(images) == 1 else "image[]"
-    files = [(name, (f.filename, f.data, f.content_type)) for f in images]
+    files = [(name, _image_part(f)) for f in images]
     if mask is not None:
-        files.append(("mask", (mask.filename, mask.data, mask.content_type)))
+        files.append(("mask", _image_part(mask)))
+    if markup is not None:
+        files.append(("markup", _image_part(markup)))
     if on_partial is not None:
         data.update(stream="true", partial_images=str(partial_images))
         return _send_streaming("/images/edits", on_partial, model=model, data=data, files=files)
@@ -208,6 +225,56 @@ def edit(
 
 def _without_none(values: dict) -> dict:
     return {key: value for key, value in values.items() if value is not None}
+
+
+_MAGIC = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"))
+
+
+def _image_part(f: InputFile) -> tuple[str, bytes, str]:
+    """A multipart file part whose declared type is the image's real type (from its first
+    bytes when the caller did not name an image type)."""
+    content_type = f.content_type
+    if not content_type.startswith("image/"):
+        content_type = next((t for magic, t in _MAGIC if f.data.startswith(magic)), "")
+        if not content_type and f.data[:4] == b"RIFF" and f.data[8:12] == b"WEBP":
+            content_type = "image/webp"
+        content_type = content_type or "image/png"
+    return f.filename, f.data, content_type
+
+
+def list_models() -> list[dict] | None:
+    """GET /models: the image models the key can use, as [{"id", "shutdown_date"}], or None
+    when the API does not list models (a gateway answering 404, HTML or another shape).
+    Raises PermanentError for a refused key and TransientError when the API cannot be
+    reached, so the caller keeps what it knew."""
+    try:
+        response = _http().get(_url("/models"), headers=_headers())
+    except httpx.HTTPError as exc:
+        raise TransientError(f"Could not reach the image API: {_describe(exc)}.") from None
+    if response.status_code in (404, 405, 501) or 300 <= response.status_code < 400:
+        return None
+    if response.status_code != 200:
+        raise error_from_response(response, model="")
+    body = _json_body(response)
+    entries = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(entries, list):
+        return None
+    listed = []
+    for entry in entries:
+        if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
+            continue
+        model_id = entry["id"]
+        if not (_IMAGE_MODEL.match(model_id) or registry.get(model_id)):
+            continue
+        shutdown = entry.get("shutdown_date")
+        if not (isinstance(shutdown, str) and _DATE.fullmatch(shutdown[:10])):
+            shutdown = None
+        listed.append({"id": model_id, "shutdown_date": shutdown and shutdown[:10]})
+    return listed
+
+
+_IMAGE_MODEL = re.compile(r"(gpt-image|chatgpt-image|dall-e)")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _send(path: str, *, model: str, **request) -> Result:
@@ -256,8 +323,10 @@ def _send_streaming(path: str, on_partial: PartialCallback, *, model: str, **req
 
 def _read_events(lines, on_partial: PartialCallback, request_id: str) -> Result:
     """Server-sent events: `*.partial_image` events carry previews, each `*.completed`
-    event one final image with usage. A stream that ends before any completed event was
-    cut off and is worth retrying."""
+    event one final image (as `b64_json`, or a `url` some gateways send) with usage. An error
+    event fails the call: a server error (its type ends in `server_error`) is worth retrying,
+    anything else is not. A stream that ends before any completed event was cut off and is
+    worth retrying."""
     result = Result(images=[], request_id=request_id)
     for line in lines:
         if not line.startswith("data:"):
@@ -271,24 +340,36 @@ def _read_events(lines, on_partial: PartialCallback, request_id: str) -> Result:
             raise TransientError("The image API sent a broken streaming event.") from None
         if not isinstance(event, dict):
             continue
-        if event.get("error"):
-            error = event["error"] if isinstance(event["error"], dict) else {}
-            raise PermanentError(
-                _redact(error.get("message") or "The image API reported an error mid-stream."),
-                code=str(error.get("code") or ""),
-                request_id=request_id,
-            )
         kind = str(event.get("type", ""))
+        if event.get("error") or kind == "error" or kind.endswith(("_error", ".failed")):
+            raise _stream_error(event, request_id)
         if kind.endswith(".partial_image"):
             on_partial(int(event.get("partial_image_index", 0)), _b64(event.get("b64_json")))
         elif kind.endswith(".completed"):
-            result.images.append(_checked_image(_b64(event.get("b64_json"))))
+            result.images.append(_image_of(event))
             result.usage = _add_usage(result.usage, event.get("usage"))
             for key in ("size", "quality", "background", "output_format"):
-                setattr(result, key, event.get(key) or getattr(result, key))
+                setattr(result, key, _resolved(event.get(key)) or getattr(result, key))
     if not result.images:
         raise TransientError("The image API stream ended before the image was complete.")
+    _resolve_from_images(result)
     return result
+
+
+def _stream_error(event: dict, request_id: str) -> APIError:
+    found = event.get("error")
+    error: dict = found if isinstance(found, dict) else {}
+    kinds = {str(event.get("type") or ""), str(error.get("type") or ""), str(error.get("code"))}
+    message = _redact(str(error.get("message") or event.get("message") or "")).strip()
+    message = message or "The image API reported an error mid-stream."
+    code = str(error.get("code") or "")
+    if any(k.endswith("server_error") or k in ("rate_limit_exceeded", "overloaded") for k in kinds):
+        return TransientError(
+            f"The image API failed mid-stream (server error). {message}".strip(),
+            code=code or "server_error",
+            request_id=request_id,
+        )
+    return PermanentError(message, code=code, request_id=request_id)
 
 
 def _add_usage(total: dict | None, usage) -> dict | None:
@@ -303,6 +384,9 @@ def _add_usage(total: dict | None, usage) -> dict | None:
 
 
 def _parse_result(response: httpx.Response, request_id: str) -> Result:
+    """A 200 answer as a Result. An answer that was cut off in transit is worth retrying;
+    one that arrived whole but cannot be read (not JSON, no images, image data that is not
+    an image) would come back the same, paid for again, so it fails the job at once."""
     body = _json_body(response)
     if body is None:
         if _looks_like_html(response):
@@ -312,57 +396,125 @@ def _parse_result(response: httpx.Response, request_id: str) -> Result:
                 status=response.status_code,
                 request_id=request_id,
             )
-        raise TransientError(
-            "The image API's answer was cut off or is not valid JSON.",
-            status=response.status_code,
-            request_id=request_id,
-        )
-    if not isinstance(body, dict) or not isinstance(body.get("data"), list) or not body["data"]:
-        raise TransientError("The image API's answer contained no images.", request_id=request_id)
+        if _cut_off(response.content):
+            raise TransientError(
+                "The image API's answer was cut off before its end.",
+                status=response.status_code,
+                request_id=request_id,
+            )
+        raise _unreadable("it is not valid JSON", request_id)
+    items = body.get("data") if isinstance(body, dict) else None
+    if isinstance(items, dict):
+        items = [items]  # a gateway that sends one image as an object
+    if not isinstance(items, list) or not items:
+        raise _unreadable("it contained no images", request_id)
     images, revised = [], []
-    for item in body["data"]:
-        item = item if isinstance(item, dict) else {}
-        if item.get("b64_json"):
-            images.append(_checked_image(_b64(item["b64_json"])))
-        elif item.get("url"):
-            images.append(_checked_image(_download(item["url"])))
-        else:
-            raise TransientError("The image API's answer had an entry without image data.")
-        revised.append(item.get("revised_prompt"))
+    for item in items:
+        images.append(_image_of(item if isinstance(item, dict) else {}, request_id))
+        revised.append(item.get("revised_prompt") if isinstance(item, dict) else None)
     usage = body.get("usage") if isinstance(body.get("usage"), dict) else None
-    return Result(
+    svg_usage = body.get("svg_usage") if isinstance(body.get("svg_usage"), dict) else None
+    result = Result(
         images=images,
         usage=usage,
+        svg_usage=svg_usage,
         request_id=request_id,
-        size=_str_or_none(body.get("size")),
-        quality=_str_or_none(body.get("quality")),
-        background=_str_or_none(body.get("background")),
-        output_format=_str_or_none(body.get("output_format")),
+        size=_resolved(body.get("size")),
+        quality=_resolved(body.get("quality")),
+        background=_resolved(body.get("background")),
+        output_format=_resolved(body.get("output_format")),
         revised_prompts=revised,
+    )
+    _resolve_from_images(result)
+    return result
+
+
+def _unreadable(why: str, request_id: str) -> PermanentError:
+    return PermanentError(
+        f"The image API's answer could not be read: {why}. The call may have been charged; "
+        "it was not repeated, since the same answer would come back (and be charged) again.",
+        code="unreadable_response",
+        request_id=request_id,
     )
 
 
-def _str_or_none(value) -> str | None:
-    return value if isinstance(value, str) else None
+def _cut_off(content: bytes) -> bool:
+    """Whether a body that is not JSON looks like JSON that stopped early (a connection
+    closed mid-answer: it opens like an object or array but never closes) rather than
+    something else altogether."""
+    text = content.strip()
+    return text.startswith((b"{", b"[")) and not text.endswith((b"}", b"]"))
 
 
-def _b64(value) -> bytes:
-    if not isinstance(value, str):
-        raise TransientError("The image API sent image data that is not base64 text.")
+def _image_of(item: dict, request_id: str = "") -> bytes:
+    """The image of one answer entry or completed event: `b64_json` (standard or URL-safe
+    base64, with or without padding or a data: prefix) or a `url` to download."""
+    if item.get("b64_json"):
+        data = _b64(item["b64_json"], final=True, request_id=request_id)
+    elif item.get("url"):
+        data = _download(item["url"])
+    else:
+        raise _unreadable("an image entry had neither b64_json nor url", request_id)
+    return _checked_image(data, request_id)
+
+
+def _resolved(value) -> str | None:
+    """A metadata value the API resolved; `auto` (what some answers echo) says nothing."""
+    return value if isinstance(value, str) and value and value != "auto" else None
+
+
+def _resolve_from_images(result: Result) -> None:
+    """Size and background read from the first image itself where the answer left them
+    unresolved (a stream echoes the requested `auto`)."""
+    if result.size and result.background:
+        return
     try:
-        return base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError):
-        raise TransientError("The image API sent image data that is not valid base64.") from None
+        with PIL.Image.open(io.BytesIO(result.images[0])) as image:
+            result.size = result.size or f"{image.width}x{image.height}"
+            if result.background is None and image.format != "SVG":
+                result.background = "transparent" if _has_transparency(image) else "opaque"
+    except Exception:
+        return  # an SVG or another format Pillow cannot open: leave them unknown
 
 
-def _checked_image(data: bytes) -> bytes:
-    """The bytes untouched, once Pillow has confirmed they are a whole image."""
+def _has_transparency(image: PIL.Image.Image) -> bool:
+    if image.mode in ("RGBA", "LA", "PA"):
+        low = image.getchannel("A").getextrema()[0]
+        return isinstance(low, int | float) and low < 255
+    return "transparency" in image.info
+
+
+def _b64(value, *, final: bool = False, request_id: str = "") -> bytes:
+    """Base64 text as bytes: the standard alphabet or the URL-safe one, padding optional,
+    an optional data: URL prefix. A final image that is not base64 is unreadable (paid,
+    not retried); a preview that is not is skipped by the caller."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("data:") and "," in text:
+            text = text.split(",", 1)[1]
+        text = "".join(text.split())
+        text += "=" * (-len(text) % 4)
+        altchars = b"-_" if ("-" in text or "_" in text) else None
+        try:
+            return base64.b64decode(text, altchars=altchars, validate=True)
+        except (binascii.Error, ValueError):
+            pass
+    if final:
+        raise _unreadable("its image data is not valid base64", request_id)
+    raise TransientError("The image API sent image data that is not valid base64.")
+
+
+def _checked_image(data: bytes, request_id: str = "") -> bytes:
+    """The bytes untouched, once Pillow has confirmed they are a whole image (or they are
+    an SVG document, which Pillow does not read)."""
+    if _is_svg(data):
+        return data
     try:
         with PIL.Image.open(io.BytesIO(data)) as image:
             image.verify()
     except Exception:
-        raise TransientError(
-            "The image API returned data that does not decode as an image."
+        raise _unreadable(
+            "the image API returned data that does not decode as an image", request_id
         ) from None
     return data
 
@@ -449,6 +601,11 @@ def _download_client() -> httpx.Client:
                 trust_env=False,
             )
         return _downloader
+
+
+def _is_svg(data: bytes) -> bool:
+    head = data[:1024].lstrip().lower()
+    return head.startswith((b"<svg", b"<?xml")) and b"<svg" in data[:4096].lower()
 
 
 def _download(url: str) -> bytes:

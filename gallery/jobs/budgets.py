@@ -1,8 +1,10 @@
 """Monthly spending limits: one per person (Profile.monthly_budget_usd) and one for the whole studio
-(STUDIO_MONTHLY_BUDGET_USD). A job is checked before it is accepted, and its estimate is
-held against both limits while it is queued or running, so many parallel jobs cannot
-overspend. Months are calendar months in the studio's time zone."""
+(STUDIO_MONTHLY_BUDGET_USD). A job is checked before it is accepted, and the most it can cost
+(its worst case: input images counted, `auto` at its dearest, every preview) is held against
+both limits while it is queued or running, so parallel jobs cannot overspend whatever the API
+resolves. Months are calendar months in the studio's time zone."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -79,6 +81,14 @@ def set_person_limit(user, usd: Decimal | None) -> None:
     )
 
 
+@dataclass(frozen=True)
+class Estimate:
+    """What a job is expected to cost, and the most it can cost (what is held)."""
+
+    expected: Decimal
+    held: Decimal
+
+
 def _usage(jobs) -> tuple[Decimal, Decimal]:
     """(spent, reserved) of a job queryset this month."""
     unfinished = [Job.Status.QUEUED, Job.Status.RUNNING]
@@ -86,7 +96,7 @@ def _usage(jobs) -> tuple[Decimal, Decimal]:
     totals = jobs.filter(created_at__gte=month_start()).aggregate(
         spent=Sum("cost_usd"),
         reserved=Sum(
-            Case(When(status__in=unfinished, then=F("estimate_usd")), default=0, output_field=money)
+            Case(When(status__in=unfinished, then=F("held_usd")), default=0, output_field=money)
         ),
     )
     return totals["spent"] or Decimal(0), totals["reserved"] or Decimal(0)
@@ -106,18 +116,17 @@ def studio_standing() -> Standing | None:
     return Standing(limit, *_usage(Job.objects.all()))
 
 
-def estimate(*, model: str, prompt: str, params: dict) -> Decimal:
-    """What a job with these saved inputs is expected to cost (0 for an unknown model)."""
+def estimate(
+    *, model: str, prompt: str, params: dict, inputs: Sequence[tuple[int, int]] = ()
+) -> Estimate:
+    """What a job with these saved inputs is expected to cost and can cost at most. `inputs`
+    are the (width, height) of an edit's input images in order (then its markup layer): each
+    is billed as input tokens. An unknown model is never accepted, so it costs nothing."""
     image_model = registry.get(model)
     if image_model is None:
-        return Decimal(0)
-    return image_model.estimate(
-        prompt=prompt,
-        size=params.get("size", "auto"),
-        quality=params.get("quality", "auto"),
-        n=int(params.get("n", 1)),
-        partial_images=int(params.get("partial_images", 0)),
-    )
+        return Estimate(Decimal(0), Decimal(0))
+    request = registry.Request.from_params(prompt, params, inputs)
+    return Estimate(image_model.estimate(request), image_model.worst_case(request))
 
 
 def lock() -> None:
@@ -128,17 +137,19 @@ def lock() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
 
 
-def check(user, estimate: Decimal) -> None:
-    """Raise OverBudget when a job expected to cost `estimate` would pass the person's or
-    the studio's monthly limit. Call it inside the transaction that records the job, after
-    lock(), so the estimate is reserved before anyone else checks."""
+def check(user, estimate: Estimate) -> None:
+    """Raise OverBudget when a job that may cost up to `estimate.held` would pass the
+    person's or the studio's monthly limit. Call it inside the transaction that records the
+    job, after lock(), so the amount is held before anyone else checks."""
     for whose, standing in (("Your", person_standing(user)), ("The studio's", studio_standing())):
-        if standing is not None and standing.used + estimate > standing.limit:
+        if standing is not None and standing.used + estimate.held > standing.limit:
             held = f" (+ ${standing.reserved:.2f} held for unfinished jobs)"
+            most = f" and can cost up to ${estimate.held:.4f}"
             raise OverBudget(
                 f"{whose} monthly budget would be exceeded, so this job was not sent: "
                 f"spent ${standing.spent:.2f} this month{held if standing.reserved else ''}, "
-                f"this job is estimated at ${estimate:.4f}, the limit is "
+                f"this job is estimated at ${estimate.expected:.4f}"
+                f"{most if estimate.held > estimate.expected else ''}, the limit is "
                 f"${standing.limit:.2f}. Ask for fewer or smaller images or a lower quality, "
                 "or ask an admin to raise the limit."
             )

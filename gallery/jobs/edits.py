@@ -18,8 +18,8 @@ import PIL.Image
 from django.db import transaction
 
 from gallery import imagesapi, media, provenance
-from gallery.imagesapi import registry
-from gallery.jobs import budgets, engine, pending_uploads, uploads
+from gallery.imagesapi import discovery, registry
+from gallery.jobs import budgets, create, engine, pending_uploads, uploads
 from gallery.models import Image, ImageParent, Job, JobInput, Profile
 
 log = logging.getLogger(__name__)
@@ -45,6 +45,7 @@ def create_edit_job(
     model: str,
     images: list[Image | uploads.CheckedUpload],
     mask: bytes | None = None,
+    markup: bytes | None = None,
     keep_unmasked: bool = False,
     n: int = 1,
     size: str = "auto",
@@ -53,16 +54,24 @@ def create_edit_job(
     output_format: str = "png",
     output_compression: int | None = None,
     input_fidelity: str | None = None,
+    complexity: str | None = None,
+    frame_count: int | None = None,
+    frame_duration_ms: int | None = None,
     visibility: str | None = None,
     api_token=None,
     idempotency_key: str = "",
 ) -> Job:
     """Record an edit request: inputs in order (checked uploads become gallery Images here,
-    only once everything else passed), the mask as a derived file. The caller enqueues the
-    job once the transaction commits."""
+    only once everything else passed), the mask and the markup layer as derived files. The
+    caller enqueues the job once the transaction commits."""
     image_model = registry.get(model)
     if image_model is None or not image_model.edits:
         raise EditRefused(f"{model} cannot edit images. Choose another model.")
+    unavailable = discovery.unavailable_reason(model)
+    if unavailable:
+        raise EditRefused(unavailable)
+    if output_format not in image_model.output_formats or output_format == "svg":
+        raise EditRefused(f"{image_model.label} cannot return {output_format} from an edit.")
     if not images:
         raise EditRefused("Add at least one image to edit.")
     if len(images) > image_model.max_input_images:
@@ -72,8 +81,19 @@ def create_edit_job(
         )
     if input_fidelity and not image_model.input_fidelity:
         raise EditRefused(f"{image_model.label} has no input fidelity setting.")
+    first_size = _shown_size(images[0])
+    if markup is not None:
+        if not image_model.markup:
+            raise EditRefused(f"{image_model.label} takes no markup layer.")
+        if mask is not None:
+            raise EditRefused(
+                "Use either a mask or a markup layer: the API does not take both in one edit."
+            )
+        check_markup(markup, first_size)
     if mask is not None:
-        check_mask(mask, _shown_size(images[0]))
+        if output_format == "gif":
+            raise EditRefused("GIF output cannot use a mask.")
+        check_mask(mask, first_size)
     elif keep_unmasked:
         raise EditRefused("Keeping the unmasked pixels needs a mask: paint the area to change.")
     params = {
@@ -84,12 +104,19 @@ def create_edit_job(
         "output_format": output_format,
         "keep_unmasked": bool(keep_unmasked and mask is not None),
     }
+    params.update(
+        create.model_options(model, output_format, complexity, frame_count, frame_duration_ms)
+    )
     if output_compression is not None and output_format in ("jpeg", "webp"):
         params["output_compression"] = output_compression
     if input_fidelity:
         params["input_fidelity"] = input_fidelity
     visibility = visibility or Profile.default_visibility_for(owner)
-    estimate = budgets.estimate(model=model, prompt=prompt, params=params)
+    # Every input is billed as input tokens at its own size, and the markup layer as one more.
+    sizes = [first_size, *(_billed_size(image) for image in images[1:])]
+    if markup is not None:
+        sizes.append(first_size)
+    estimate = budgets.estimate(model=model, prompt=prompt, params=params, inputs=sizes)
     with transaction.atomic():
         # The budget check and the insert share one serialized transaction, as for
         # generations; an over-budget edit stores nothing: no upload, no mask.
@@ -103,6 +130,9 @@ def create_edit_job(
             for image in images
         ]
         pending_uploads.submit(owner=owner, images=images, visibility=visibility)
+        markup_name = ""
+        if markup is not None:
+            markup_name = media.store_derived(markup, folder="markups", extension="png")
         job = Job.objects.create(
             owner=owner,
             kind=Job.Kind.EDIT,
@@ -110,8 +140,10 @@ def create_edit_job(
             prompt=prompt,
             params=params,
             mask=mask_name,
+            markup=markup_name,
             visibility=visibility,
-            estimate_usd=estimate,
+            estimate_usd=estimate.expected,
+            held_usd=estimate.held,
             api_token=api_token,
             idempotency_key=idempotency_key,
         )
@@ -131,6 +163,37 @@ def _shown_size(image: Image | uploads.CheckedUpload) -> tuple[int, int]:
         raise EditRefused(
             f"The file of image {image.pk} is missing from storage; choose another image."
         ) from None
+
+
+def _billed_size(image: Image | uploads.CheckedUpload) -> tuple[int, int]:
+    """An input's size as billed (its tiles do not depend on its orientation)."""
+    return image.width, image.height
+
+
+def check_markup(data: bytes, first_size: tuple[int, int]) -> None:
+    """The API's rules for a markup layer: a PNG with transparent pixels, the first image's
+    size (after its orientation). Sized before any pixel is decoded."""
+    try:
+        layer = PIL.Image.open(io.BytesIO(data))
+    except Exception:
+        raise EditRefused("The markup layer is not a readable PNG image.") from None
+    with layer:
+        if layer.format != "PNG":
+            raise EditRefused(f"The markup layer must be a PNG image; this one is {layer.format}.")
+        if layer.size != tuple(first_size):
+            raise EditRefused(
+                f"The markup layer is {layer.width}x{layer.height} but the first image is "
+                f"{first_size[0]}x{first_size[1]}; they must be the same size."
+            )
+        try:
+            layer.load()
+        except Exception:
+            raise EditRefused("The markup layer is damaged or truncated.") from None
+        if layer.mode not in ("RGBA", "LA", "PA") and "transparency" not in layer.info:
+            raise EditRefused("The markup layer must be transparent where it marks nothing.")
+        low, _ = layer.convert("RGBA").getchannel("A").getextrema()
+        if low == 255:
+            raise EditRefused("The markup layer has no transparent pixels.")
 
 
 def check_mask(data: bytes, first_size: tuple[int, int]) -> None:
@@ -166,9 +229,11 @@ def run_edit(job: Job, on_partial: imagesapi.PartialCallback | None = None) -> i
         links = list(job.inputs.select_related("image"))
     try:
         files = [_input_file(link) for link in links]
-        mask = None
+        mask = markup = None
         if job.mask:
             mask = imagesapi.InputFile("mask.png", media.read(job.mask.name), "image/png")
+        if job.markup:
+            markup = imagesapi.InputFile("markup.png", media.read(str(job.markup)), "image/png")
     except OSError as error:
         # Nothing was sent, nothing was paid: say so rather than retry a file that is gone.
         raise imagesapi.PermanentError(
@@ -182,6 +247,7 @@ def run_edit(job: Job, on_partial: imagesapi.PartialCallback | None = None) -> i
         prompt=job.prompt,
         images=files,
         mask=mask,
+        markup=markup,
         n=params.get("n", 1),
         size=params.get("size"),
         quality=params.get("quality"),
@@ -189,6 +255,9 @@ def run_edit(job: Job, on_partial: imagesapi.PartialCallback | None = None) -> i
         output_format=params.get("output_format"),
         output_compression=params.get("output_compression"),
         input_fidelity=params.get("input_fidelity"),
+        complexity=params.get("complexity"),
+        frame_count=params.get("frame_count"),
+        frame_duration_ms=params.get("frame_duration_ms"),
         on_partial=on_partial,
     )
 

@@ -44,7 +44,7 @@ def run_job(job: Job) -> float | None:
                 return _record_failure(job, error, timing)
         timing.api_done()
         try:
-            stored = [media.store(data) for data in result.images]
+            stored = [media.store_output(data) for data in result.images]
         except media.NotAnImage as error:
             with engine.db_slot():
                 return _record_failure(job, imagesapi.TransientError(str(error)), timing)
@@ -93,6 +93,9 @@ def _call_api(job: Job) -> imagesapi.Result:
         output_format=params.get("output_format"),
         output_compression=params.get("output_compression"),
         moderation=params.get("moderation"),
+        complexity=params.get("complexity"),
+        frame_count=params.get("frame_count"),
+        frame_duration_ms=params.get("frame_duration_ms"),
         **streaming,
     )
 
@@ -123,7 +126,7 @@ def _partial_saver(job: Job):
 
 def _record_success(job, result, stored, readings, timing: "_Timing", composites=()) -> None:
     model = registry.get(job.model)
-    cost = model.cost(result.usage) if model else Decimal(0)
+    cost = model.cost(result.usage, result.svg_usage) if model else Decimal(0)
     per_image = (cost / max(len(stored), 1)).quantize(Decimal("0.000001"))
     images = [
         Image(
@@ -135,8 +138,8 @@ def _record_success(job, result, stored, readings, timing: "_Timing", composites
             prompt=job.prompt,
             revised_prompt=_revised_prompt(result, index),
             model=job.model,
-            quality=result.quality or job.params.get("quality", ""),
-            background=result.background or job.params.get("background", ""),
+            quality=result.quality or _asked(job, "quality"),
+            background=result.background or _asked(job, "background"),
             provenance_state=reading.state,
             ai_generated=reading.ai_generated,
             provenance=reading.summary,
@@ -195,6 +198,13 @@ def _record_success(job, result, stored, readings, timing: "_Timing", composites
             note="An earlier attempt's images were stored already; this call's were not kept.",
         )
     media.delete_partials(job.pk)
+
+
+def _asked(job: Job, name: str) -> str:
+    """What the job asked for, when the answer did not say what it resolved; `auto` is not
+    a resolution, so it is recorded as unknown."""
+    value = job.params.get(name, "")
+    return "" if value == "auto" else value
 
 
 def _revised_prompt(result: imagesapi.Result, index: int) -> str:

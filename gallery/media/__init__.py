@@ -4,6 +4,9 @@ sends a stored file to a browser once a view has authorised it. Callers use the 
 from gallery.media.storage import (  # noqa: F401 (the room's public names)
     CONTENT_TYPES,
     EXTENSIONS,
+    OUTPUT_CONTENT_TYPES,
+    OUTPUT_EXTENSIONS,
+    SVG,
     THUMBNAIL_WIDTHS,
     AtomicFileSystemStorage,
     NotAnImage,
@@ -12,6 +15,7 @@ from gallery.media.storage import (  # noqa: F401 (the room's public names)
     delete_partial,
     delete_partials,
     inspect,
+    is_svg,
     make_thumbnails,
     open_file,
     read,
@@ -19,5 +23,6 @@ from gallery.media.storage import (  # noqa: F401 (the room's public names)
     store_derived,
     store_derived_as,
     store_original,
+    store_output,
     store_partial,
 )

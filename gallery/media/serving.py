@@ -36,6 +36,8 @@ PRIVATE_CACHE = "private, no-cache"
 # A media response is never a page: should a browser ever be talked into rendering one as
 # HTML or SVG, it runs no script, loads nothing and gets an origin of its own.
 MEDIA_POLICY = "default-src 'none'; sandbox"
+# An SVG output (gpt-image-2.6) may style itself, nothing more.
+SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 R = TypeVar("R", bound=HttpResponseBase)
 
 
@@ -76,7 +78,14 @@ def file_response(
         response["Content-Disposition"] = disposition
     response["ETag"] = f'"{etag}"'
     response["Cache-Control"] = PRIVATE_CACHE if private else SHARED_CACHE
-    return harden(response)
+    harden(response)
+    if content_type == media.SVG:
+        # A vector image is a document: whatever it holds, it may run nothing (its own
+        # inline styles may apply, so it still looks as drawn).
+        response["Content-Security-Policy"] = (
+            "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+        )
+    return response
 
 
 def _streamed(name: str) -> FileResponse:

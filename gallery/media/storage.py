@@ -10,10 +10,13 @@ under a real name.
 import hashlib
 import io
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 
 import PIL.Image
+import PIL.ImageDraw
+import PIL.ImageFont
 import PIL.ImageOps
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -21,6 +24,11 @@ from django.core.files.storage import FileSystemStorage, default_storage
 
 CONTENT_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
 EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
+# What the image API may also return (gpt-image-2.6): stored like any output, never accepted
+# as an upload.
+OUTPUT_CONTENT_TYPES = {**CONTENT_TYPES, "GIF": "image/gif"}
+OUTPUT_EXTENSIONS = {**EXTENSIONS, "image/gif": "gif", "image/svg+xml": "svg"}
+SVG = "image/svg+xml"
 THUMBNAIL_WIDTHS = (512, 256)
 
 
@@ -86,14 +94,14 @@ def inspect(data: bytes) -> tuple[str, int, int]:
     return content_type, image.width, image.height
 
 
-def _open(data: bytes) -> tuple[str, PIL.Image.Image]:
+def _open(data: bytes, formats: dict = CONTENT_TYPES) -> tuple[str, PIL.Image.Image]:
     """The accepted image, decoded (see inspect). The limits are checked on the header,
     before any pixel is decoded: a few kilobytes can declare an image that takes seconds."""
     try:
         image = PIL.Image.open(io.BytesIO(data))
         kind = image.format
         check_dimensions(*image.size)
-        if kind not in CONTENT_TYPES:
+        if kind not in formats:
             raise NotAnImage(f"{kind or 'This'} images are not supported; use PNG, JPEG or WebP.")
         image.load()
     except NotAnImage:
@@ -102,7 +110,7 @@ def _open(data: bytes) -> tuple[str, PIL.Image.Image]:
         raise NotAnImage("The image has too many pixels to open safely.") from None
     except Exception:
         raise NotAnImage("The file is not a readable PNG, JPEG or WebP image.") from None
-    return CONTENT_TYPES[kind], image
+    return formats[kind], image
 
 
 def check_dimensions(width: int, height: int) -> None:
@@ -124,12 +132,21 @@ def check_dimensions(width: int, height: int) -> None:
         )
 
 
-def store(data: bytes) -> StoredImage:
+def store_output(data: bytes) -> StoredImage:
+    """Store what the image API returned: PNG, JPEG or WebP like any image, and the newer
+    models' GIF (thumbnails from its first frame) and SVG (kept as sent; its thumbnails are
+    a labelled tile, since the studio does not render vector files)."""
+    if is_svg(data):
+        return _store_svg(data)
+    return store(data, formats=OUTPUT_CONTENT_TYPES)
+
+
+def store(data: bytes, *, formats: dict = CONTENT_TYPES) -> StoredImage:
     """Store the original exactly as given, plus WebP thumbnails as separate files.
 
     The image is decoded once, and each smaller thumbnail is made from the one before:
     a worker stores hundreds of these at a time, so this is its main CPU cost."""
-    content_type, image = _open(data)
+    content_type, image = _open(data, formats)
     sha256 = hashlib.sha256(data).hexdigest()
     _save_once(_original_name(sha256, content_type), data)
     with image:
@@ -174,7 +191,7 @@ def make_thumbnails(data: bytes) -> dict:
 
 
 def _original_name(sha256: str, content_type: str) -> str:
-    return f"originals/{sha256[:2]}/{sha256}.{EXTENSIONS[content_type]}"
+    return f"originals/{sha256[:2]}/{sha256}.{OUTPUT_EXTENSIONS[content_type]}"
 
 
 def _stored(data, sha256, content_type, width, height, **thumbnails) -> StoredImage:
@@ -219,6 +236,73 @@ def _thumbnails(image: PIL.Image.Image, sha256: str) -> dict:
         "thumbnail_width": thumb_w,
         "thumbnail_height": thumb_h,
     }
+
+
+def is_svg(data: bytes) -> bool:
+    head = data[:1024].lstrip().lower()
+    return head.startswith((b"<svg", b"<?xml")) and b"<svg" in data[:4096].lower()
+
+
+_SVG_ROOT = re.compile(rb"<svg\b[^>]*>", re.IGNORECASE | re.DOTALL)
+_SVG_NUMBER = r'\s*=\s*["\']\s*([0-9.]+)\s*(?:px)?\s*["\']'
+
+
+def _store_svg(data: bytes) -> StoredImage:
+    if len(data) > settings.UPLOAD_MAX_BYTES:
+        raise NotAnImage("The SVG file is larger than the upload limit.")
+    root = _SVG_ROOT.search(data[:65536])
+    if root is None:
+        raise NotAnImage("The file is not an SVG image.")
+    tag = root.group(0).decode("utf-8", errors="replace")
+    width, height = _svg_size(tag)
+    sha256 = hashlib.sha256(data).hexdigest()
+    name = f"originals/{sha256[:2]}/{sha256}.svg"
+    _save_once(name, data)
+    thumbs = []
+    for target in THUMBNAIL_WIDTHS:
+        scale = min(1.0, target / width)
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        tile = PIL.Image.new("RGB", size, (238, 240, 244))
+        draw = PIL.ImageDraw.Draw(tile)
+        draw.rectangle((0, 0, size[0] - 1, size[1] - 1), outline=(150, 156, 168), width=2)
+        font = PIL.ImageFont.load_default(size=max(12, min(size) // 6))
+        draw.text((size[0] / 2, size[1] / 2), "SVG", font=font, anchor="mm", fill=(60, 64, 72))
+        out = io.BytesIO()
+        tile.save(out, "WEBP", quality=72, method=2)
+        thumb_name = f"thumbnails/{sha256[:2]}/{sha256}-{target}.webp"
+        _save_once(thumb_name, out.getvalue())
+        thumbs.append((thumb_name, size))
+    (large, (thumb_w, thumb_h)), (small, _) = thumbs
+    return StoredImage(
+        name=name,
+        sha256=sha256,
+        content_type=SVG,
+        byte_size=len(data),
+        width=width,
+        height=height,
+        thumbnail=large,
+        thumbnail_small=small,
+        thumbnail_width=thumb_w,
+        thumbnail_height=thumb_h,
+    )
+
+
+def _svg_size(tag: str) -> tuple[int, int]:
+    """The SVG's size in pixels from its width/height attributes, else its viewBox."""
+    found = {}
+    for attribute in ("width", "height"):
+        match = re.search(rf"\b{attribute}{_SVG_NUMBER}", tag)
+        if match:
+            found[attribute] = float(match[1])
+    if len(found) < 2:
+        box = re.search(r'viewBox\s*=\s*["\']([^"\']+)["\']', tag)
+        numbers = box[1].replace(",", " ").split() if box else []
+        if len(numbers) == 4:
+            found = {"width": float(numbers[2]), "height": float(numbers[3])}
+    width, height = round(found.get("width", 1024)), round(found.get("height", 1024))
+    if not (0 < width <= 100_000 and 0 < height <= 100_000):
+        raise NotAnImage("The SVG image has no usable size.")
+    return width, height
 
 
 def _has_alpha(image: PIL.Image.Image) -> bool:

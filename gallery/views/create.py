@@ -1,12 +1,14 @@
 """The create page: the generation form, its live cost estimate, and "Use these settings"."""
 
+from decimal import Decimal
+
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from gallery import access, accounts, jobs, tasks
-from gallery.forms import GenerateForm
-from gallery.imagesapi import registry
+from gallery.forms import CUSTOM_SIZE, GenerateForm
+from gallery.imagesapi import discovery, registry
 from gallery.jobs import budgets, limits
 from gallery.models import Job
 from gallery.views import form_status
@@ -35,7 +37,7 @@ def create(request):
             )
             response["Retry-After"] = str(refusal.retry_after)
             return response
-        except budgets.OverBudget as refusal:
+        except (budgets.OverBudget, jobs.ModelUnavailable) as refusal:
             form.add_error(None, str(refusal))
             return render(
                 request,
@@ -84,18 +86,39 @@ def estimate(request):
 
 
 def estimate_for(data) -> dict | None:
-    model = registry.get(data.get("model", "")) or registry.default_model()
+    """The expected cost of what the create form asks for, and the most it can cost (what
+    the budgets hold). Unreadable numbers count as their defaults; a size the model does not
+    make counts as its largest standard size."""
+    offer = discovery.offer_for(data.get("model", "")) or discovery.default_offer()
+    model = offer.model if offer else registry.all_models()[0]
     try:
         n = min(max(int(data.get("n") or 1), 1), 10)
     except ValueError:
         n = 1
     size = data.get("size") or "auto"
-    quality = data.get("quality") or "auto"
+    if size == CUSTOM_SIZE:
+        size = (data.get("custom_size") or "").strip().lower() or "auto"
+    output_format = data.get("output_format") or "png"
     try:
         partials = min(max(int(data.get("partial_images") or 0), 0), 3) if model.streaming else 0
     except ValueError:
         partials = 0
-    usd = model.estimate(
-        prompt=data.get("prompt", ""), size=size, quality=quality, n=n, partial_images=partials
+    if output_format in ("gif", "svg"):
+        partials = 0
+    try:
+        frames = min(max(int(data.get("frame_count") or 0), 0), registry.GIF_FRAMES[1]) or None
+    except ValueError:
+        frames = None
+    request = registry.Request(
+        prompt=data.get("prompt", ""),
+        size=size,
+        quality=data.get("quality") or "auto",
+        n=n,
+        partial_images=partials,
+        output_format=output_format,
+        frame_count=frames,
     )
-    return {"usd": usd, "n": n, "model": model, "partials": partials}
+    usd, held = model.estimate(request), model.worst_case(request)
+    # The amount held is worth a mention only when `auto` makes it differ, not by a prompt token.
+    shown = held if held > usd * Decimal("1.05") else None
+    return {"usd": usd, "held": shown, "n": n, "model": model, "partials": partials}

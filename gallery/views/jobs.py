@@ -76,8 +76,8 @@ def job_retry(request, pk: int):
     job = access.job_for_owner(request.user, pk)
     try:
         with limits.charged(request.user, jobs=1):
-            retry = jobs.retry_job(job, by=request.user)
-    except (limits.LimitExceeded, budgets.OverBudget) as refusal:
+            retry = jobs.retry_job(job, by=request.user, model=request.POST.get("model") or None)
+    except (limits.LimitExceeded, budgets.OverBudget, jobs.ModelUnavailable) as refusal:
         context = {"job": job, "refusal": str(refusal)}
         if request.htmx:
             return render(request, "gallery/job.html#job-card", context)

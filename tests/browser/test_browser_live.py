@@ -38,7 +38,10 @@ def test_watch_previews_arrive_then_see_the_actual_cost(page):
     page.get_by_label("Prompt").fill("a kingfisher on a branch")
     page.get_by_label("Quality").select_option("low")
     estimate = page.locator("#estimate")
-    expect(estimate).to_contain_text("Estimated $0.0189 for 1 image with 2 previews each")
+    # The default model is the newest (gpt-image-2.6-sunburst, $30 per million output tokens):
+    # 272 low-quality tokens and 2 x 100 for the previews, at most 408 + 200 for `auto` size.
+    expect(estimate).to_contain_text("Estimated $0.0142 for 1 image with 2 previews each")
+    expect(estimate).to_contain_text("(up to $0.0184 held against budgets)")
     page.get_by_role("button", name="Generate").click()
 
     card = page.locator(".job-card").first
@@ -53,7 +56,7 @@ def test_watch_previews_arrive_then_see_the_actual_cost(page):
     expect(card.locator(".partial")).to_have_count(0)  # the final image replaced it
     expect(card.locator(".thumbs img")).to_have_count(1)
     expect(card.locator(".cost")).to_contain_text(re.compile(r"Cost \$0\.01\d\d"))
-    expect(card.locator(".cost")).to_contain_text("(estimated $0.0189)")
+    expect(card.locator(".cost")).to_contain_text("(estimated $0.0142)")
     assert page.url.endswith("/create/")  # all of it without a reload
 
 

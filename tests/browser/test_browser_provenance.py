@@ -33,7 +33,7 @@ def test_generated_image_shows_its_credentials_panel(page):
     expect(panel).to_contain_text("Studio development (TEST)")  # the signer's organisation
     actions = panel.locator(".cc-actions")
     expect(actions).to_contain_text("Created")
-    expect(actions).to_contain_text("gpt-image-1")
+    expect(actions).to_contain_text("gpt-image-2.6-sunburst")  # the default: the newest model
     expect(actions).to_contain_text("generative AI")
     expect(panel.locator(".cc-flag")).to_have_count(0)  # the job's model is the agent
 

@@ -240,7 +240,7 @@ def test_keep_unmasked_needs_a_mask(alice):
 
 def test_edit_page_prefills_the_image_and_offers_the_mask_painter(alice_client, alice):
     image = upload(alice)
-    response = alice_client.get(reverse("gallery:edit") + f"?image={image.pk}")
+    response = alice_client.get(reverse("gallery:edit") + f"?image={image.pk}&model=gpt-image-1")
     assert response.status_code == 200
     body = response.content.decode()
     assert f'name="image_ids" value="{image.pk}"' in body
@@ -496,3 +496,63 @@ def test_an_edit_over_the_budget_is_refused_and_stores_no_upload(alice_client, a
     assert response.status_code == 400
     assert "monthly budget would be exceeded" in response.content.decode()
     assert Job.objects.count() == 0 and Image.objects.count() == 0
+
+
+# --- markup layers (GPT Image 2.5 and 2.6) -------------------------------------------------
+
+
+def markup_png(width=64, height=48) -> bytes:
+    layer = PIL.Image.new("RGBA", (width, height), (0, 0, 0, 0))
+    layer.paste((230, 20, 20, 255), (20, 10, 40, 30))  # a circle, drawn roughly
+    out = io.BytesIO()
+    layer.save(out, "PNG")
+    return out.getvalue()
+
+
+def test_a_markup_layer_is_stored_and_sent_with_the_edit(alice_client, alice, standin):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    response = _post_edit(
+        alice_client,
+        files=[("a.png", png(), "image/png")],
+        model="gpt-image-2.6-flare",
+        markup=SimpleUploadedFile("markup.png", markup_png(), content_type="image/png"),
+    )
+    assert response.status_code == 200, response.content.decode()
+    job = Job.objects.get()
+    assert job.markup.name.startswith("markups/") and not job.mask
+    standin.clear_requests()
+    done = run(job)
+    assert done.status == Job.Status.SUCCEEDED, done.error
+    sent = standin.requests()[-1]["files"]
+    assert [(f["field"], f["content_type"]) for f in sent] == [
+        ("image", "image/png"),
+        ("markup", "image/png"),
+    ]
+    # The markup layer is billed as one more input: the estimate counts it.
+    assert abs(done.cost_usd - done.estimate_usd) < 0.0001
+
+
+@pytest.mark.parametrize(
+    ("model", "mask", "layer", "words"),
+    [
+        ("gpt-image-2", None, markup_png(), "takes no markup layer"),
+        ("gpt-image-2.6-flare", mask_png(), markup_png(), "either a mask or a markup layer"),
+        ("gpt-image-2.6-flare", None, markup_png(32, 32), "must be the same size"),
+        ("gpt-image-2.6-flare", None, png(mode="RGB"), "transparent where it marks nothing"),
+    ],
+)
+def test_markup_layers_are_checked_before_anything_is_stored(
+    alice_client, model, mask, layer, words
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    response = _post_edit(
+        alice_client,
+        files=[("a.png", png(), "image/png")],
+        mask=mask,
+        model=model,
+        markup=SimpleUploadedFile("markup.png", layer, content_type="image/png"),
+    )
+    assert response.status_code == 400 and words in response.content.decode()
+    assert not Job.objects.exists() and not Image.objects.exists()

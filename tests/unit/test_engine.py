@@ -42,7 +42,7 @@ def fresh_client():
         ("524", T, "HTTP 524 with an HTML page"),
         ("html", P, "HTML page instead of JSON"),
         ("truncated", T, "cut off"),
-        ("bad_image", T, "does not decode as an image"),
+        ("bad_image", P, "does not decode as an image"),
         ("hang", T, "did not answer within 1.5 seconds"),
         ("reset", T, "Could not reach the image API"),
         ("moderation", P, "safety system refused this request; rephrase"),

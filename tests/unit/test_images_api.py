@@ -40,7 +40,8 @@ def test_minimal_launch_era_response_parses(api):
     )
     result = generate()
     assert result.images == [data]
-    assert result.usage is None and result.size is None
+    # Without metadata the size and background are read from the image itself.
+    assert result.usage is None and (result.size, result.background) == ("8x8", "opaque")
 
 
 def test_unknown_keys_and_gateway_usage_are_tolerated(api):
@@ -105,17 +106,24 @@ def test_request_body_never_carries_response_format(api):
             imagesapi.TransientError,
             "cut off",
         ),
+        # A whole answer that cannot be read would come back (and be charged) again: it is
+        # permanent, and says so.
         (
             httpx.Response(200, json={"created": 1, "data": [{"b64_json": "bm90IGFuIGltYWdl"}]}),
-            imagesapi.TransientError,
+            imagesapi.PermanentError,
             "does not decode",
         ),
         (
             httpx.Response(200, json={"created": 1, "data": [{"b64_json": "***"}]}),
-            imagesapi.TransientError,
+            imagesapi.PermanentError,
             "base64",
         ),
-        (httpx.Response(200, json={"created": 1}), imagesapi.TransientError, "no images"),
+        (httpx.Response(200, json={"created": 1}), imagesapi.PermanentError, "no images"),
+        (
+            httpx.Response(200, text="created=1 data=none"),
+            imagesapi.PermanentError,
+            "not valid JSON",
+        ),
         (
             httpx.Response(524, html="<html>A timeout occurred</html>"),
             imagesapi.TransientError,
@@ -237,3 +245,191 @@ def test_retry_after_http_date_and_cap():
     assert imagesapi.retry_after(headers) == imagesapi.MAX_RETRY_AFTER
     assert imagesapi.retry_after(httpx.Headers({"retry-after": "soon"})) is None
     assert imagesapi.retry_after(httpx.Headers({})) is None
+
+
+# --- Gateway quirks (recorded shapes) and what can never be parsed -------------------------
+
+
+def sse(*events: dict) -> bytes:
+    return b"".join(
+        f"event: {e.get('type', 'x')}\ndata: {json.dumps(e)}\n\n".encode() for e in events
+    )
+
+
+def stream(on_partial=None):
+    return imagesapi.generate(
+        model="gpt-image-2",
+        prompt="a red fox",
+        partial_images=1,
+        on_partial=on_partial or (lambda index, data: None),
+    )
+
+
+def test_data_as_an_object_instead_of_an_array_parses(api):
+    data = png_bytes()
+    api.post("/images/generations").respond(
+        200, json={"created": 1, "data": {"b64_json": base64.b64encode(data).decode()}}
+    )
+    assert generate().images == [data]
+
+
+def test_url_safe_base64_without_padding_parses(api):
+    data = png_bytes((9, 7)) + b"\xfb\xff"  # bytes whose base64 has - and _ in the URL alphabet
+    encoded = base64.urlsafe_b64encode(data).decode().rstrip("=")
+    assert "-" in encoded or "_" in encoded
+    api.post("/images/generations").respond(
+        200, json={"created": 1, "data": [{"b64_json": encoded}]}
+    )
+    assert generate().images == [data]
+
+
+def test_a_data_url_prefix_is_tolerated(api):
+    data = png_bytes()
+    b64 = "data:image/png;base64," + base64.b64encode(data).decode()
+    api.post("/images/generations").respond(200, json={"created": 1, "data": [{"b64_json": b64}]})
+    assert generate().images == [data]
+
+
+def test_a_streamed_completed_event_with_a_url_is_downloaded(api):
+    data, preview = png_bytes((16, 16)), png_bytes((4, 4))
+    api.post("/images/generations").respond(
+        200,
+        headers={"content-type": "text/event-stream"},
+        content=sse(
+            {
+                "type": "image_generation.partial_image",
+                "b64_json": base64.b64encode(preview).decode(),
+                "partial_image_index": 0,
+            },
+            {
+                "type": "image_generation.completed",
+                "url": f"{BASE}/final.png",
+                "size": "auto",
+                "quality": "auto",
+                "background": "auto",
+                "usage": {"input_tokens": 3, "output_tokens": 272, "total_tokens": 275},
+            },
+        ),
+    )
+    api.get("/final.png").respond(200, content=data)
+    partials = []
+    result = stream(lambda index, image: partials.append(image))
+    assert result.images == [data] and partials == [preview]
+    # `auto` echoed back says nothing: what was made is read from the image itself.
+    assert (result.size, result.quality, result.background) == ("16x16", None, "opaque")
+
+
+def test_a_mid_stream_server_error_event_is_transient(standin):
+    with pytest.raises(imagesapi.TransientError) as caught:
+        imagesapi.generate(
+            model="gpt-image-2.6-flare",
+            prompt="a fox [fault:stream_error]",
+            partial_images=2,
+            on_partial=lambda index, data: None,
+        )
+    assert "server error" in caught.value.message and caught.value.code == "server_error"
+
+
+def test_a_mid_stream_refusal_event_is_permanent(api):
+    api.post("/images/generations").respond(
+        200,
+        headers={"content-type": "text/event-stream"},
+        content=sse(
+            {
+                "type": "error",
+                "error": {"type": "image_generation_user_error", "code": "moderation_blocked",
+                          "message": "Your request was rejected by the safety system."},
+            }
+        ),
+    )  # fmt: skip
+    with pytest.raises(imagesapi.PermanentError) as caught:
+        stream()
+    assert caught.value.code == "moderation_blocked"
+
+
+def test_an_unreadable_answer_fails_the_job_at_once_and_says_so(alice, standin, settings):
+    from gallery import jobs
+    from gallery.models import Job
+
+    settings.JOB_MAX_ATTEMPTS = 4
+    job = jobs.create_job(owner=alice, prompt="x [fault:bad_image]", model="gpt-image-2")
+    assert jobs.run_job(jobs.claim_job(job.pk)) is None  # no retry scheduled
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED and job.attempts == 1
+    assert "could not be read" in job.error and "not repeated" in job.error
+
+
+def test_streamed_jobs_record_what_the_api_resolved_not_auto(alice, standin):
+    from gallery import jobs
+
+    job = jobs.create_job(
+        owner=alice, prompt="a heron", model="gpt-image-2.6-flare", partial_images=1
+    )
+    assert job.params["quality"] == "auto" and job.params["size"] == "auto"
+    jobs.run_job(jobs.claim_job(job.pk))
+    image = job.images.get()
+    assert (image.quality, image.background, image.size) == ("medium", "opaque", "1024x1024")
+
+
+def test_the_studio_sends_its_uploads_with_an_image_type(alice, standin):
+    from gallery import jobs
+    from gallery.jobs import edits, uploads
+
+    image = uploads.store_upload(owner=alice, upload=uploads.check(png_bytes((64, 48))))
+    standin.clear_requests()
+    job = edits.create_edit_job(owner=alice, prompt="a hat", model="gpt-image-2", images=[image])
+    jobs.run_job(jobs.claim_job(job.pk))
+    job.refresh_from_db()
+    assert job.status == "succeeded", job.error
+    sent = standin.requests()[-1]["files"]
+    assert [f["content_type"] for f in sent] == ["image/png"]
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (png_bytes(), "image/png"),
+        (b"\xff\xd8\xff\xe0" + bytes(20), "image/jpeg"),
+        (b"RIFF\x00\x00\x00\x00WEBPVP8 ", "image/webp"),
+    ],
+)
+def test_a_file_without_an_image_type_is_sent_with_its_real_one(api, data, expected):
+    route = api.post("/images/edits").respond(
+        200, json={"created": 1, "data": [{"b64_json": base64.b64encode(png_bytes()).decode()}]}
+    )
+    imagesapi.edit(
+        model="gpt-image-2",
+        prompt="x",
+        images=[imagesapi.InputFile("blob", data, "application/octet-stream")],
+    )
+    body = route.calls.last.request.content
+    assert f"Content-Type: {expected}".encode() in body
+    assert b"application/octet-stream" not in body
+
+
+def test_models_listing_keeps_image_models_and_their_shutdown_dates(api):
+    api.get("/models").respond(
+        200,
+        json={
+            "object": "list",
+            "data": [
+                {"id": "gpt-image-2.6-flare", "object": "model", "shutdown_date": None},
+                {"id": "gpt-image-1.5", "object": "model", "shutdown_date": "2026-12-01"},
+                {"id": "gpt-5", "object": "model"},
+                {"id": "whisper-1", "object": "model"},
+            ],
+        },
+    )
+    assert imagesapi.list_models() == [
+        {"id": "gpt-image-2.6-flare", "shutdown_date": None},
+        {"id": "gpt-image-1.5", "shutdown_date": "2026-12-01"},
+    ]
+
+
+@pytest.mark.parametrize(
+    "response",
+    [httpx.Response(404, json={"error": {"message": "no"}}), httpx.Response(200, html="<html>")],
+)
+def test_a_gateway_that_does_not_list_models_says_nothing(api, response):
+    api.get("/models").mock(return_value=response)
+    assert imagesapi.list_models() is None

@@ -37,7 +37,14 @@ def running_server():
 def server(running_server):
     """The module's stand-in with default settings and an empty request log."""
     running_server.configure(
-        latency=0.0, jitter=0.0, faults=[], fault_rate=0.0, retired_models=[], hang_seconds=3600
+        latency=0.0,
+        jitter=0.0,
+        faults=[],
+        fault_rate=0.0,
+        retired_models=[],
+        listed_models=[],
+        list_models=True,
+        hang_seconds=3600,
     )
     running_server.clear_requests()
     return running_server
@@ -427,7 +434,9 @@ def test_requests_without_a_bearer_key_are_refused(server):
     response = httpx.post(f"{server.url}/images/generations", json=OTTER)
 
     assert response.status_code == 401
-    assert error_of(response)["code"] == "invalid_api_key"
+    error = error_of(response)  # OpenAI sends no code for a missing key, only for a wrong one
+    assert error["code"] is None and error["type"] == "invalid_request_error"
+    assert error["message"].startswith("You didn't provide an API key.")
 
 
 def test_a_configured_key_must_match_and_is_never_echoed():
@@ -745,3 +754,222 @@ def test_management_command_serves_until_terminated():
     assert process.returncode == 0
     assert "POST /v1/images/generations 200 model=gpt-image-1" in stderr
     assert "sk-test-key" not in stderr
+
+
+# --- Today's models: gpt-image-2.5 and 2.6 ------------------------------------------------
+
+NEW = {"model": "gpt-image-2.6-flare", "prompt": "A cute baby sea otter"}
+
+
+def markup_png(size=(64, 64), transparent=True) -> bytes:
+    layer = Image.new("RGBA", size, (0, 0, 0, 0 if transparent else 255))
+    layer.paste((255, 0, 0, 255), (10, 10, 30, 30))  # an arrow, say
+    return png(layer)
+
+
+@pytest.mark.parametrize(
+    ("fields", "param", "code"),
+    [
+        ({"model": "gpt-image-2", "quality": "xhigh"}, "quality", "invalid_value"),
+        ({"model": "gpt-image-2.5-flare", "complexity": "high"}, "complexity",
+         "unsupported_parameter"),
+        ({"complexity": "extreme"}, "complexity", "invalid_value"),
+        ({"model": "gpt-image-2.5-sunburst", "output_format": "gif"}, "output_format",
+         "invalid_value"),
+        ({"output_format": "gif", "frame_count": 17}, "frame_count", "integer_above_max_value"),
+        ({"output_format": "gif", "frame_count": 1}, "frame_count", "integer_below_min_value"),
+        ({"frame_count": 4}, "frame_count", "invalid_value"),
+        ({"output_format": "gif", "stream": True}, "stream", "invalid_value"),
+        ({"output_format": "gif", "output_compression": 50}, "output_compression",
+         "invalid_value"),
+        ({"output_format": "gif", "size": "2048x2048"}, "size", "invalid_value"),
+        ({"output_format": "svg", "n": 2}, "n", "invalid_value"),
+        ({"output_format": "svg", "partial_images": 1, "stream": True}, "stream",
+         "invalid_value"),
+        ({"svg": {"model": "x"}}, "svg", "invalid_value"),
+        ({"size": "3840x1088"}, "size", "invalid_value"),
+    ],
+)  # fmt: skip
+def test_new_models_refuse_what_they_cannot_do(api, fields, param, code):
+    response = api.post("/images/generations", json=NEW | fields)
+    assert response.status_code == 400, response.text
+    assert (error_of(response)["param"], error_of(response)["code"]) == (param, code)
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        "gpt-image-2.5-flare",
+        "gpt-image-2.5-flare-2026-09-08",
+        "gpt-image-2.5-sunburst-2026-09-08",
+        "gpt-image-2.6-sunburst",
+        "gpt-image-2.6-flare-2026-11-04",
+    ],
+)
+def test_new_models_take_premium_qualities_free_sizes_and_transparency(api, model):
+    response = api.post(
+        "/images/generations",
+        json=NEW
+        | {"model": model, "quality": "max", "size": "1536x864", "background": "transparent"},
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["quality"], body["size"], body["background"]) == ("max", "1536x864", "transparent")
+    assert body["usage"]["output_tokens"] == round(16640 * 1536 * 864 / 1024**2)
+    assert decode(body["data"][0]["b64_json"]).mode == "RGBA"
+
+
+def test_gif_output_is_animated_with_its_frames_billed(api):
+    response = api.post(
+        "/images/generations",
+        json=NEW
+        | {
+            "output_format": "gif",
+            "frame_count": 3,
+            "frame_duration_ms": 123,
+            "size": "1024x1024",
+            "quality": "low",
+            "complexity": "low",
+        },
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    gif = decode(body["data"][0]["b64_json"])
+    assert (gif.format, gif.n_frames, gif.info["duration"]) == ("GIF", 3, 120)
+    assert body["output_format"] == "gif" and body["usage"]["output_tokens"] == 3 * 272
+
+
+def test_svg_output_is_one_vector_image_with_its_authoring_usage(api):
+    response = api.post(
+        "/images/generations", json=NEW | {"output_format": "svg", "svg": {"model": "gpt-6"}}
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    document = base64.b64decode(body["data"][0]["b64_json"])
+    assert document.startswith(b"<svg") and b"A cute baby sea otter" in document
+    assert body["svg_usage"]["output_tokens"] > 0 and len(body["data"]) == 1
+
+
+def test_safety_identifier_is_accepted_and_echoed(api):
+    response = api.post("/images/generations", json=NEW | {"safety_identifier": "user-7f3a"})
+    assert response.status_code == 200, response.text
+    assert response.json()["safety_identifier"] == "user-7f3a"
+    form = api.post(
+        "/images/edits",
+        data=edit_form(safety_identifier="user-7f3a"),
+        files=[("image", ("a.png", small_png(), "image/png"))],
+    )
+    assert form.status_code == 200, form.text
+
+
+@pytest.mark.parametrize("part", ["image", "image[]", "mask", "markup"])
+def test_image_parts_declared_as_octet_stream_are_refused(api, part):
+    """What an HTTP library sends for bytes without a type: OpenAI refuses it."""
+    first = ("a.png", small_png(), "image/png")
+    files = [("image", first)] if part in ("mask", "markup") else []
+    blob = small_png("RGBA") if part != "markup" else markup_png()
+    files.append((part, ("blob", blob, "application/octet-stream")))
+    response = api.post("/images/edits", data=edit_form(model="gpt-image-2.6-flare"), files=files)
+    assert response.status_code == 400, response.text
+    error = error_of(response)
+    assert error["code"] == "unsupported_file_mimetype"
+    assert error["param"] == ("image" if part.startswith("image") else part)
+    assert "unsupported mimetype ('application/octet-stream')" in error["message"]
+
+
+def test_markup_guides_an_edit_on_the_models_that_take_it(api):
+    files = [
+        ("image", ("a.png", small_png(), "image/png")),
+        ("markup", ("m.png", markup_png(), "image/png")),
+    ]
+    response = api.post("/images/edits", data=edit_form(model="gpt-image-2.6-flare"), files=files)
+    assert response.status_code == 200, response.text
+    plain = api.post(
+        "/images/edits",
+        data=edit_form(model="gpt-image-2.6-flare"),
+        files=files[:1],
+    )
+    # The markup layer is billed as one more input image (high fidelity on these models).
+    assert (
+        response.json()["usage"]["input_tokens_details"]["image_tokens"]
+        == 2 * plain.json()["usage"]["input_tokens_details"]["image_tokens"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("model", "extra", "markup", "words"),
+    [
+        ("gpt-image-2", [], markup_png(), "not supported with this model"),
+        ("gpt-image-2.6-flare", [], markup_png(transparent=False), "transparent pixels"),
+        ("gpt-image-2.6-flare", [], markup_png((32, 32)), "same dimensions"),
+        (
+            "gpt-image-2.6-flare",
+            [("mask", ("m.png", small_png("RGBA"), "image/png"))],
+            markup_png(),
+            "cannot be combined with mask",
+        ),
+    ],
+)
+def test_markup_rules(api, model, extra, markup, words):
+    files = [("image", ("a.png", small_png(), "image/png")), *extra]
+    files.append(("markup", ("m.png", markup, "image/png")))
+    response = api.post("/images/edits", data=edit_form(model=model), files=files)
+    assert response.status_code == 400, response.text
+    assert words in error_of(response)["message"] and error_of(response)["param"] == "markup"
+
+
+def test_gif_edits_cannot_use_a_mask(api):
+    files = [
+        ("image", ("a.png", small_png(), "image/png")),
+        ("mask", ("m.png", small_png("RGBA"), "image/png")),
+    ]
+    response = api.post(
+        "/images/edits",
+        data=edit_form(model="gpt-image-2.6-flare", output_format="gif"),
+        files=files,
+    )
+    assert response.status_code == 400 and "masks" in error_of(response)["message"]
+
+
+def test_edits_count_inputs_at_high_fidelity_on_models_without_the_setting(api):
+    files = [("image", ("a.png", png(gradient()), "image/png"))]
+    response = api.post("/images/edits", data=edit_form(model="gpt-image-2"), files=files)
+    assert response.json()["usage"]["input_tokens_details"]["image_tokens"] == 345
+
+
+def test_models_endpoint_lists_what_the_key_can_use_with_shutdown_dates(server, api):
+    listed = {m["id"]: m for m in api.get("/models").json()["data"]}
+    assert "gpt-image-2.6-sunburst" in listed and listed["gpt-image-2"]["shutdown_date"] is None
+    assert listed["gpt-image-1"]["shutdown_date"] == "2026-10-23"
+    assert listed["gpt-image-2"]["object"] == "model"
+
+    server.configure(listed_models=["gpt-image-2.6-flare"])
+    assert [m["id"] for m in api.get("/models").json()["data"]] == ["gpt-image-2.6-flare"]
+    server.configure(listed_models=[], retired_models=["gpt-image-1"])
+    assert "gpt-image-1" not in {m["id"] for m in api.get("/models").json()["data"]}
+    server.configure(list_models=False)
+    assert api.get("/models").status_code == 404
+
+
+def test_stream_error_fault_sends_a_server_error_event_mid_stream(api):
+    response = api.post(
+        "/images/generations",
+        json=NEW | {"prompt": "x [fault:stream_error]", "stream": True, "partial_images": 2},
+    )
+    sent = events(response)
+    assert sent[0]["type"] == "image_generation.partial_image"
+    assert sent[-1]["type"].endswith("server_error") and sent[-1]["error"]["type"] == "server_error"
+    assert not any(e["type"].endswith("completed") for e in sent)
+    plain = api.post("/images/generations", json=NEW | {"prompt": "x [fault:stream_error]"})
+    assert plain.status_code == 500
+
+
+def test_completed_events_carry_the_resolved_size_quality_and_background(api):
+    response = api.post("/images/generations", json=NEW | {"stream": True, "partial_images": 1})
+    partial, completed = events(response)
+    assert (partial["size"], partial["quality"]) == ("auto", "auto")  # as asked
+    assert (completed["size"], completed["quality"], completed["background"]) == (
+        "1024x1024",
+        "medium",
+        "opaque",
+    )

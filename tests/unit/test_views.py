@@ -97,7 +97,7 @@ def test_without_htmx_the_form_redirects_to_the_job(
         ({"quality": "hd"}, "is not a quality"),
         ({"n": "11"}, "At most 10 images"),
         ({"n": "0"}, "at least 1 image"),
-        ({"model": "dall-e-9"}, "Select a valid choice"),
+        ({"model": "dall-e-9"}, "dall-e-9 is not a configured model. Models you can use:"),
         (
             {"background": "transparent", "output_format": "jpeg"},
             "transparent background needs PNG or WebP",

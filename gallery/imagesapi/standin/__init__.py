@@ -22,18 +22,31 @@ From the shell: ``python manage.py standin_api --port 8001 --latency 2`` (see --
 
 Routes
     POST /v1/images/generations   JSON
-    POST /v1/images/edits         multipart (`image`, repeated `image`, or `image[]`; `mask`),
-                                  or the JSON variant with base64 `data:` URLs
-    Models: gpt-image-1, gpt-image-1-mini, gpt-image-1.5, chatgpt-image-latest, gpt-image-2
-    (and gpt-image-2-2026-04-21). Anything else, or a model in `retired_models`, is 404
-    model_not_found. Without `model`, generations default to dall-e-2 (retired) as the spec
-    says, so forgetting `model` fails the way it would upstream; edits default to gpt-image-1.5.
+    POST /v1/images/edits         multipart (`image`, repeated `image`, or `image[]`; `mask`;
+                                  `markup`), or the JSON variant with base64 `data:` URLs.
+                                  File parts declared application/octet-stream (or any type
+                                  but image/png, image/jpeg, image/webp) are refused: 400
+                                  unsupported_file_mimetype, param `image` (or `mask`/`markup`)
+    GET  /v1/models               the models the key can use, with `shutdown_date`
+                                  (`listed_models`; `list_models` false answers 404 like a
+                                  gateway that lists none)
+    Models: gpt-image-2, gpt-image-2.5-flare/-sunburst, gpt-image-2.6-flare/-sunburst and their
+    dated snapshots, with the SDK's rules (free WxH sizes; xhigh and max on 2.5/2.6;
+    complexity, gif with frame_count 2-16 and frame_duration_ms, svg for one generated image
+    on 2.6; markup on 2.5/2.6, never with a mask; no input_fidelity from gpt-image-2 on). The
+    shut-down gpt-image-1, gpt-image-1-mini, gpt-image-1.5 and chatgpt-image-latest are still
+    served, as a gateway may (retire them with `retired_models`). Anything else, or a model in
+    `retired_models`, is 404 model_not_found. Without `model`, generations default to
+    dall-e-2 (retired) as the spec says, so forgetting `model` fails the way it would
+    upstream; edits default to gpt-image-1.5. `safety_identifier` is accepted and echoed. A
+    missing key is 401 with `code: null`, a wrong one `invalid_api_key`.
 
 Control API (no auth; the server listens on loopback unless told otherwise)
     GET  /_standin/health        {"status": "ok"}
     GET  /_standin/config        the current settings
     POST /_standin/config        JSON with any of: latency, jitter, faults, fault_rate,
-                                 retired_models, slow_seconds, hang_seconds, retry_after
+                                 retired_models, listed_models, list_models, slow_seconds,
+                                 hang_seconds, retry_after
     GET  /_standin/requests      the last 200 API requests: method, path, content type,
                                  fields (long strings cut), files (name, filename, type, size),
                                  fault, model, status sent, duration; never image bytes or the
@@ -64,12 +77,17 @@ Faults
     comet_400         CometAPI 400 comet_api_error, empty code
     stream_cut        streaming ends after the first partial, without a completed event
                       (non-streaming requests get `reset`)
+    stream_error      streaming: after the first event, an error event whose type ends in
+                      server_error (non-streaming requests get `500`)
 
 Usage
-    Output tokens follow OpenAI's table (quality auto counted as medium; gpt-image-2's other
-    sizes scale the 1024x1024 figure by pixel count) times n, plus 100 per streamed partial.
-    Text tokens are round(words x 1.3). Each input image of an edit costs 85 + 65 per 512 px
-    tile after scaling its short side to 512 px (1024 px with input_fidelity high).
+    Output tokens follow OpenAI's table (quality auto counted as medium; other sizes scale the
+    1024x1024 figure by pixel count; xhigh and max bill twice and four times high) times n,
+    times the frames of a GIF, plus 100 per streamed partial. Text tokens are
+    round(words x 1.3). Each input image of an edit (and a markup layer) costs 85 + 65 per
+    512 px tile after scaling its short side to 512 px (1024 px with input_fidelity high, and
+    always from gpt-image-2 on). SVG output adds `svg_usage` for its authoring. Streamed
+    completed events carry the resolved size, quality and background.
 """
 
 from .server import Config, StandinServer

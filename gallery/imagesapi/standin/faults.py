@@ -38,6 +38,8 @@ FAULTS = {
     "echo_key": "400 whose message and x-request-id echo the Authorization header (a leaky "
     "gateway)",
     "echo_key_redirect": "302 whose Location and x-request-id echo the Authorization header",
+    "stream_error": "streaming: after the first event, an error event whose type ends in "
+    "server_error (a non-streaming request gets `500`)",
 }
 
 # Faults answered at once: the API refuses before doing any work.
@@ -199,3 +201,20 @@ def go_duration(seconds: float) -> str:
         return f"{round(seconds, 3):g}s"
     minutes, rest = divmod(round(seconds), 60)
     return f"{minutes}m{rest}s"
+
+
+def stream_error_event(prefix: str, request_id: str) -> dict:
+    """The event a stream that fails mid-way sends: an error object in OpenAI's envelope
+    (the SDK raises on any event with an `error`), under a type ending in server_error."""
+    return {
+        "type": f"{prefix}.server_error",
+        "error": {
+            "message": "The server had an error while processing your request. Sorry about "
+            "that! You can retry your request, or contact us through our help center at "
+            f"help.openai.com if the error persists. (Please include the request ID "
+            f"{request_id} in your message.)",
+            "type": "server_error",
+            "param": None,
+            "code": "server_error",
+        },
+    }

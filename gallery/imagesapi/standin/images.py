@@ -218,3 +218,49 @@ def _paste_thumbnails(image: Image.Image, others: list[Image.Image], area: tuple
         frame.alpha_composite(thumb, (2, 2))
         image.alpha_composite(frame, (x, y))
         x += frame.width + gap
+
+
+def gif(frames: list[Image.Image], duration_ms: int) -> bytes:
+    """An animated GIF of `frames`, each shown for `duration_ms`."""
+    out = io.BytesIO()
+    converted = [
+        frame.convert("RGB").quantize(colors=128, method=Image.Quantize.FASTOCTREE)
+        for frame in frames
+    ]
+    converted[0].save(
+        out,
+        "GIF",
+        save_all=True,
+        append_images=converted[1:],
+        duration=duration_ms,
+        loop=0,
+        optimize=False,
+    )
+    return out.getvalue()
+
+
+def svg(prompt: str, index: int, width: int, height: int, label: str) -> bytes:
+    """A vector placeholder: the generation's two colours as a gradient, the prompt as text."""
+    from xml.sax.saxutils import escape
+
+    digest = hashlib.sha256(f"{prompt}\0{index}".encode()).digest()
+    first, second = _colours(digest)
+    em = max(14, min(width, height) // 22)
+    lines = textwrap.wrap(" ".join(prompt.split()), 40)[:6] or [""]
+    text = "".join(
+        f'<tspan x="50%" dy="{em * 1.25 if n else 0:.0f}">{escape(line)}</tspan>'
+        for n, line in enumerate(lines)
+    )
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}">'
+        '<defs><linearGradient id="g" x1="0" y1="0" x2="1" y2="1">'
+        f'<stop offset="0" stop-color="rgb{first}"/><stop offset="1" stop-color="rgb{second}"/>'
+        "</linearGradient></defs>"
+        '<rect width="100%" height="100%" fill="url(#g)"/>'
+        f'<text x="50%" y="{height // 2}" font-family="sans-serif" font-size="{em}" '
+        f'fill="#fff" stroke="#000" stroke-width="1" text-anchor="middle">{text}</text>'
+        f'<text x="{width - 12}" y="{height - 12}" font-family="sans-serif" '
+        f'font-size="{max(10, em * 2 // 3)}" fill="#ffd400" text-anchor="end">'
+        f"STAND-IN · {escape(label)} · #{index + 1}</text></svg>"
+    ).encode()

@@ -28,6 +28,7 @@ logger = logging.getLogger("gallery.standin")
 ROUTES = {
     ("POST", "/v1/images/generations"): "generation",
     ("POST", "/v1/images/edits"): "edit",
+    ("GET", "/v1/models"): "models",
 }
 # 16 images and a mask, each just under 50 MB, plus the form around them.
 MAX_BODY = 17 * validation.MAX_FILE_BYTES + 1024 * 1024
@@ -59,6 +60,11 @@ class Config:
     faults: tuple[str, ...] = ()  # picked from at random for `fault_rate` of the requests
     fault_rate: float = 0.0  # 0..1
     retired_models: tuple[str, ...] = ()  # answered with model_not_found
+    # What GET /v1/models lists: empty means every model it serves (like a gateway that still
+    # routes the models OpenAI shut down, each with its shutdown date); a key that can use
+    # fewer lists fewer. Retire a model (retired_models) to have it neither served nor listed.
+    listed_models: tuple[str, ...] = ()
+    list_models: bool = True  # False: GET /v1/models is 404, like a gateway that lists none
     slow_seconds: float = 5.0  # extra delay of the `slow` fault
     hang_seconds: float = 3600.0  # how long `hang` keeps a request waiting
     retry_after: float = 1.5  # seconds the `429` fault asks the client to wait
@@ -69,9 +75,14 @@ class Config:
         unknown = set(changes) - known
         if unknown:
             raise ValueError(f"Unknown setting(s): {', '.join(sorted(unknown))}.")
-        values = {}
+        values: dict = {}
         for name, value in changes.items():
-            if name in ("faults", "retired_models"):
+            if name == "list_models":
+                if not isinstance(value, bool):
+                    raise ValueError("list_models must be true or false.")
+                values[name] = value
+                continue
+            if name in ("faults", "retired_models", "listed_models"):
                 if isinstance(value, str):
                     value = [item.strip() for item in value.split(",") if item.strip()]
                 if not isinstance(value, list | tuple) or not all(
@@ -115,6 +126,8 @@ class StandinServer:
         faults: list[str] | tuple[str, ...] | str = (),
         fault_rate: float = 0.0,
         retired_models: list[str] | tuple[str, ...] | str = (),
+        listed_models: list[str] | tuple[str, ...] | str = (),
+        list_models: bool = True,
         slow_seconds: float = 5.0,
         hang_seconds: float = 3600.0,
         retry_after: float = 1.5,
@@ -129,6 +142,8 @@ class StandinServer:
                 "faults": faults,
                 "fault_rate": fault_rate,
                 "retired_models": retired_models,
+                "listed_models": listed_models,
+                "list_models": list_models,
                 "slow_seconds": slow_seconds,
                 "hang_seconds": hang_seconds,
                 "retry_after": retry_after,
@@ -314,6 +329,9 @@ class _Handler(BaseHTTPRequestHandler):
         if kind is None:
             raise ApiError(404, f"Invalid URL ({self.command} {path})")
         self._authorise(app.key)
+        if kind == "models":
+            self._list_models(app.config)
+            return
         fields, files, from_form = self._parse(kind, body)
         entry.update(_summary(fields, files))
         config = app.config
@@ -324,6 +342,28 @@ class _Handler(BaseHTTPRequestHandler):
         )
         entry["model"] = request.model
         self._serve(request, fault, config)
+
+    def _list_models(self, config: Config) -> None:
+        """GET /v1/models as OpenAI answers it: the models the key can use, each with its
+        shutdown date (null when none is announced)."""
+        if not config.list_models:
+            raise ApiError(404, f"Invalid URL ({self.command} /v1/models)")
+        retired = set(config.retired_models)
+        if config.listed_models:
+            ids = [m for m in config.listed_models if m not in retired]
+        else:
+            ids = sorted(validation.MODELS - retired)
+        data = [
+            {
+                "id": model_id,
+                "object": "model",
+                "created": validation.CREATED.get(model_id, 1776729600),
+                "owned_by": "system",
+                "shutdown_date": validation.SHUTDOWN_DATES.get(model_id),
+            }
+            for model_id in ids
+        ]
+        self._send_json(200, {"object": "list", "data": data})
 
     def _read_body(self) -> bytes:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
@@ -353,7 +393,7 @@ class _Handler(BaseHTTPRequestHandler):
         scheme, _, token = self.headers.get("Authorization", "").partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
-            raise ApiError(401, NO_KEY, code="invalid_api_key")
+            raise ApiError(401, NO_KEY)  # OpenAI sends code null for a missing key
         if key is not None and not hmac.compare_digest(token.encode(), key.encode()):
             raise ApiError(
                 401,
@@ -415,9 +455,9 @@ class _Handler(BaseHTTPRequestHandler):
             delay += config.slow_seconds
         deadline = self.started + delay
 
-        if fault in faults.ERRORS_AFTER_WORK:
+        if fault in faults.ERRORS_AFTER_WORK or (fault == "stream_error" and not request.stream):
             self._wait_until(deadline)
-            raise self._fault_error(fault, request, config)
+            raise self._fault_error("500" if fault == "stream_error" else fault, request, config)
         if fault in faults.HTML_ERRORS or fault == "html":
             self._wait_until(deadline)
             status = faults.HTML_ERRORS.get(fault, 200)
@@ -441,6 +481,10 @@ class _Handler(BaseHTTPRequestHandler):
             "size": request.resolved_size,
             "usage": usage,
         }
+        if request.output_format == "svg" and fault != "bad_image":
+            reply["svg_usage"] = validation.svg_usage(request, base64.b64decode(outputs[0]))
+        if request.safety_identifier:
+            reply["safety_identifier"] = request.safety_identifier
         body = json.dumps(reply).encode()
         self.tokens = usage["total_tokens"]
         self._wait_until(deadline)
@@ -479,17 +523,31 @@ class _Handler(BaseHTTPRequestHandler):
             del usage["output_tokens_details"]  # ImagesUsage in the stream schema has none
             self.tokens += usage["total_tokens"]
             final = NOT_AN_IMAGE if fault == "bad_image" else self._output(request, index, picture)
-            events.append(
-                {"type": f"{prefix}.completed", "b64_json": final} | echoed | {"usage": usage}
-            )
+            # The final event says what was made: the size, quality and background resolved.
+            resolved = {
+                "size": request.resolved_size,
+                "quality": request.resolved_quality,
+                "background": request.resolved_background,
+                "output_format": request.output_format,
+            }
+            completed = {"type": f"{prefix}.completed", "b64_json": final} | resolved
+            if request.safety_identifier:
+                completed["safety_identifier"] = request.safety_identifier
+            events.append(completed | {"usage": usage})
         if fault == "stream_cut":
             events = events[:1] if events[0]["type"].endswith("partial_image") else []
+        if fault == "stream_error":
+            events = [*events[:1], faults.stream_error_event(prefix, self.request_id)]
 
         start = time.monotonic()
+        # Rendering the images may have used up much of the latency: the events still take
+        # at least half of it, so previews always come well before the final image.
+        end = max(deadline, start + (deadline - self.started) / 2)
         self._send_head(200, "text/event-stream; charset=utf-8", chunked=True)
         for number, event in enumerate(events, start=1):
-            self._wait_until(start + (deadline - start) * number / len(events))
-            event = {"type": event["type"], "created_at": int(time.time())} | event
+            self._wait_until(start + (end - start) * number / len(events))
+            if "error" not in event:
+                event = {"type": event["type"], "created_at": int(time.time())} | event
             raw = f"event: {event['type']}\ndata: {json.dumps(event)}\n\n".encode()
             if fault == "reset":
                 self._reset_connection(_chunk(raw)[: len(raw) // 2])
@@ -528,6 +586,26 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _output(self, request: ImageRequest, index: int, picture=None) -> str:
         """One finished image, signed, as base64; `picture` saves rendering an edit twice."""
+        label = f"{request.model} · {request.resolved_quality}"
+        if request.output_format == "svg":
+            document = images.svg(request.prompt, index, request.width, request.height, label)
+            return base64.b64encode(document).decode()
+        if request.output_format == "gif":
+            frames = [
+                images.generation(
+                    request.prompt,
+                    index * 100 + frame,
+                    request.width,
+                    request.height,
+                    request.background == "transparent",
+                    f"{label} · frame {frame + 1}",
+                )
+                if request.kind == "generation"
+                else self._picture(request, index * 100 + frame)
+                for frame in range(request.frame_count)
+            ]
+            data = images.gif(frames, request.frame_duration_ms)
+            return base64.b64encode(data).decode()
         if request.kind == "generation":
             data = images.generation_bytes(
                 request.prompt,

@@ -12,12 +12,40 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from PIL import Image
+from PIL import Image, ImageOps
 
 GPT_IMAGE_2 = {"gpt-image-2", "gpt-image-2-2026-04-21"}
-MODELS = {"gpt-image-1", "gpt-image-1-mini", "gpt-image-1.5", "chatgpt-image-latest"} | GPT_IMAGE_2
-WITHOUT_INPUT_FIDELITY = {"gpt-image-1-mini"} | GPT_IMAGE_2
+GPT_IMAGE_2_5 = {
+    "gpt-image-2.5-sunburst",
+    "gpt-image-2.5-sunburst-2026-09-08",
+    "gpt-image-2.5-flare",
+    "gpt-image-2.5-flare-2026-09-08",
+}
+GPT_IMAGE_2_6 = {
+    "gpt-image-2.6-sunburst",
+    "gpt-image-2.6-sunburst-2026-11-04",
+    "gpt-image-2.6-flare",
+    "gpt-image-2.6-flare-2026-11-04",
+}
+RETIRED_MODELS = {"gpt-image-1", "gpt-image-1-mini", "gpt-image-1.5", "chatgpt-image-latest"}
+MODELS = RETIRED_MODELS | GPT_IMAGE_2 | GPT_IMAGE_2_5 | GPT_IMAGE_2_6
+# Models with free WIDTHxHEIGHT sizes; they take no input_fidelity (inputs always count high).
+FREE_SIZES = GPT_IMAGE_2 | GPT_IMAGE_2_5 | GPT_IMAGE_2_6
+WITHOUT_INPUT_FIDELITY = {"gpt-image-1-mini"} | FREE_SIZES
 WITHOUT_TRANSPARENCY = GPT_IMAGE_2
+PREMIUM_QUALITY_MODELS = GPT_IMAGE_2_5 | GPT_IMAGE_2_6
+COMPLEXITY_MODELS = GPT_IMAGE_2_6
+GIF_SVG_MODELS = GPT_IMAGE_2_6
+# The SDK documents markup for GPT Image 2.5; the studio's issue names 2.6: both take it.
+MARKUP_MODELS = GPT_IMAGE_2_5 | GPT_IMAGE_2_6
+# When OpenAI shut each model down: GET /v1/models lists a model only before its date.
+SHUTDOWN_DATES = {
+    "gpt-image-1": "2026-10-23",
+    "gpt-image-1-mini": "2026-12-01",
+    "gpt-image-1.5": "2026-12-01",
+    "chatgpt-image-latest": "2026-12-01",
+}
+CREATED = {"gpt-image-1": 1745366400, "gpt-image-1-mini": 1759708800}
 
 # The endpoints' documented defaults when `model` is absent: generations fall back to dall-e-2
 # (retired, so the reply is model_not_found, which is what a client that forgets `model` gets).
@@ -25,8 +53,16 @@ DEFAULT_MODEL = {"generation": "dall-e-2", "edit": "gpt-image-1.5"}
 
 SIZES = ["1024x1024", "1024x1536", "1536x1024", "auto"]
 QUALITIES = ["low", "medium", "high", "auto"]
+PREMIUM_QUALITIES = ["low", "medium", "high", "xhigh", "max", "auto"]
+COMPLEXITIES = ["low", "medium", "high"]
 BACKGROUNDS = ["transparent", "opaque", "auto"]
 OUTPUT_FORMATS = ["png", "jpeg", "webp"]
+NEW_OUTPUT_FORMATS = ["png", "jpeg", "webp", "gif", "svg"]
+GIF_FRAMES = (2, 16)
+GIF_DEFAULT_FRAMES = 9
+GIF_DEFAULT_DURATION_MS = 200
+GIF_MAX_DURATION_MS = 655_350
+GIF_MAX_EDGE = 1536  # not published; the studio assumes the same
 MODERATIONS = ["low", "auto"]
 INPUT_FIDELITIES = ["high", "low"]
 
@@ -47,17 +83,27 @@ COMMON_FIELDS = {
     "stream",
     "partial_images",
     "user",
+    "safety_identifier",
+    "complexity",
+    "frame_count",
+    "frame_duration_ms",
 }
-GENERATION_FIELDS = COMMON_FIELDS | {"moderation"}
+GENERATION_FIELDS = COMMON_FIELDS | {"moderation", "svg"}
 EDIT_FORM_FIELDS = COMMON_FIELDS | {"input_fidelity"}  # multipart has no `moderation`
-EDIT_JSON_FIELDS = COMMON_FIELDS | {"input_fidelity", "moderation", "images", "mask"}
+EDIT_JSON_FIELDS = COMMON_FIELDS | {"input_fidelity", "moderation", "images", "mask", "markup"}
 IMAGE_PARTS = {"image", "image[]"}
+FILE_PARTS = IMAGE_PARTS | {"mask", "markup"}
+INPUT_MIMETYPES = ("image/png", "image/jpeg", "image/webp")
 
-# Output image tokens per image for the models before gpt-image-2 (notes §7.1).
+# Output image tokens per image for the models before gpt-image-2 (notes §7.1); the stand-in
+# bills every model so, other sizes scaled from 1024x1024 by pixel count, and
+# xhigh and max (not published) as twice and four times high.
 OUTPUT_TOKENS = {
     "low": {"1024x1024": 272, "1024x1536": 408, "1536x1024": 400},
     "medium": {"1024x1024": 1056, "1024x1536": 1584, "1536x1024": 1568},
     "high": {"1024x1024": 4160, "1024x1536": 6240, "1536x1024": 6208},
+    "xhigh": {"1024x1024": 8320},
+    "max": {"1024x1024": 16640},
 }
 PARTIAL_IMAGE_TOKENS = 100
 
@@ -124,9 +170,14 @@ class ImageRequest:
     input_fidelity: str = "low"
     stream: bool = False
     partial_images: int = 0
+    complexity: str | None = None
+    frame_count: int = GIF_DEFAULT_FRAMES
+    frame_duration_ms: int = GIF_DEFAULT_DURATION_MS
+    safety_identifier: str | None = None
     images: list[Image.Image] = field(default_factory=list)
     image_bytes: list[bytes] = field(default_factory=list)
     mask: Image.Image | None = None
+    markup: Image.Image | None = None
     width: int = 1024
     height: int = 1024
 
@@ -153,12 +204,14 @@ def validate(
     """
     allowed = GENERATION_FIELDS if kind == "generation" else EDIT_JSON_FIELDS
     if from_form:
-        allowed = EDIT_FORM_FIELDS | IMAGE_PARTS | {"mask"}
+        allowed = EDIT_FORM_FIELDS | FILE_PARTS | {"svg[model]", "svg[reasoning][effort]"}
     for name in [*fields, *(f.field for f in files)]:
         if name not in allowed:
             raise ApiError(
                 400, f"Unknown parameter: '{name}'.", param=name, code="unknown_parameter"
             )
+    for upload in files:
+        _check_mimetype(upload)
     if from_form:
         # Empty form values are how the SDK sends None: treat them as absent.
         fields = {name: value for name, value in fields.items() if value != "" or name == "prompt"}
@@ -170,22 +223,25 @@ def validate(
 
     request = ImageRequest(kind=kind, model=model, prompt=_prompt(reader))
     request.n = reader.integer("n", 1, 1, 10)
-    request.quality = reader.choice("quality", QUALITIES, "auto")
+    qualities = PREMIUM_QUALITIES if model in PREMIUM_QUALITY_MODELS else QUALITIES
+    request.quality = reader.choice("quality", qualities, "auto")
     request.background = reader.choice("background", BACKGROUNDS, "auto")
-    request.output_format = reader.choice("output_format", OUTPUT_FORMATS, "png")
+    formats = NEW_OUTPUT_FORMATS if model in GIF_SVG_MODELS else OUTPUT_FORMATS
+    request.output_format = reader.choice("output_format", formats, "png")
     request.output_compression = reader.integer("output_compression", 100, 0, 100)
     request.moderation = reader.choice("moderation", MODERATIONS, "auto")
     request.stream = reader.boolean("stream", False)
     request.partial_images = reader.integer("partial_images", 0, 0, 3)
     reader.string("user")
+    request.safety_identifier = reader.string("safety_identifier") or reader.string("user")
+    if "complexity" in fields and model not in COMPLEXITY_MODELS:
+        raise _unsupported("complexity")
+    request.complexity = reader.choice("complexity", COMPLEXITIES, "medium")
     if "input_fidelity" in fields and model in WITHOUT_INPUT_FIDELITY:
-        raise ApiError(
-            400,
-            "Unsupported parameter: 'input_fidelity' is not supported with this model.",
-            param="input_fidelity",
-            code="unsupported_parameter",
-        )
-    request.input_fidelity = reader.choice("input_fidelity", INPUT_FIDELITIES, "low")
+        raise _unsupported("input_fidelity")
+    default_fidelity = "high" if model in FREE_SIZES else "low"
+    request.input_fidelity = reader.choice("input_fidelity", INPUT_FIDELITIES, default_fidelity)
+    _check_format_rules(request, fields, reader)
     if request.background == "transparent":
         if model in WITHOUT_TRANSPARENCY:
             raise ApiError(
@@ -209,15 +265,115 @@ def validate(
         if from_form:
             images = [f for f in files if f.field in IMAGE_PARTS]
             masks = [f for f in files if f.field == "mask"]
+            markups = [f for f in files if f.field == "markup"]
         else:
-            images, masks = _json_images(fields)
+            images, masks, markups = _json_images(fields)
         request.image_bytes = [f.data for f in images]
         request.images = _input_images(images, fields, from_form)
         request.mask = _mask(masks, request.images[0])
+        request.markup = _markup(markups, request, masks)
+        if request.mask is not None and request.output_format == "gif":
+            raise ApiError(
+                400,
+                "Invalid value: 'gif'. GIF output does not support masks.",
+                param="output_format",
+                code="invalid_value",
+            )
 
     request.size = reader.string("size") or "auto"
     request.width, request.height = _resolve_size(request)
+    if request.output_format == "gif" and max(request.width, request.height) > GIF_MAX_EDGE:
+        raise ApiError(
+            400,
+            f"Invalid value: '{request.size}'. GIF output supports sizes up to {GIF_MAX_EDGE} "
+            "px on the long edge.",
+            param="size",
+            code="invalid_value",
+        )
     return request
+
+
+def _unsupported(name: str) -> ApiError:
+    return ApiError(
+        400,
+        f"Unsupported parameter: '{name}' is not supported with this model.",
+        param=name,
+        code="unsupported_parameter",
+    )
+
+
+def _check_mimetype(upload: InputFile) -> None:
+    """OpenAI judges a file part by its declared type first: application/octet-stream (what
+    an HTTP library sends for bytes without a name or type) is refused."""
+    declared = (upload.content_type or "").split(";")[0].strip().lower()
+    if declared and declared not in INPUT_MIMETYPES:
+        param = "image" if upload.field in IMAGE_PARTS else upload.field
+        raise ApiError(
+            400,
+            f"Invalid file '{param}': unsupported mimetype ('{declared}'). Supported file "
+            "formats are 'image/jpeg', 'image/png', and 'image/webp'.",
+            param=param,
+            code="unsupported_file_mimetype",
+        )
+
+
+def _check_format_rules(request: ImageRequest, fields: dict, reader: "_Fields") -> None:
+    """GIF and SVG output: what they take and what they cannot do (SDK image params)."""
+    fmt = request.output_format
+    for name in ("frame_count", "frame_duration_ms"):
+        if name in fields and fmt != "gif":
+            raise ApiError(
+                400,
+                f"Invalid parameter: '{name}' is only supported with output_format=gif.",
+                param=name,
+                code="invalid_value",
+            )
+    if "svg" in fields and fmt != "svg":
+        raise ApiError(
+            400,
+            "Invalid parameter: 'svg' is only supported with output_format=svg.",
+            param="svg",
+            code="invalid_value",
+        )
+    if fmt not in ("gif", "svg"):
+        return
+    if request.stream or request.partial_images:
+        param = "stream" if request.stream else "partial_images"
+        raise ApiError(
+            400,
+            f"Invalid value: '{fmt}' output does not support streaming or partial images.",
+            param=param,
+            code="invalid_value",
+        )
+    if "output_compression" in fields:
+        raise ApiError(
+            400,
+            f"Invalid parameter: 'output_compression' is not supported with {fmt} output.",
+            param="output_compression",
+            code="invalid_value",
+        )
+    if fmt == "gif":
+        request.frame_count = reader.integer("frame_count", GIF_DEFAULT_FRAMES, *GIF_FRAMES)
+        duration = reader.integer("frame_duration_ms", GIF_DEFAULT_DURATION_MS, 1, 10**9)
+        request.frame_duration_ms = min(round(duration / 10) * 10 or 10, GIF_MAX_DURATION_MS)
+        return
+    if request.kind == "edit":
+        raise ApiError(
+            400,
+            "Invalid value: 'svg'. SVG output is supported for generations only.",
+            param="output_format",
+            code="invalid_value",
+        )
+    if request.n != 1:
+        raise ApiError(
+            400,
+            "Invalid 'n': SVG output requires n=1.",
+            param="n",
+            code="invalid_value",
+        )
+    svg = fields.get("svg")
+    if svg is not None and not (isinstance(svg, dict) and isinstance(svg.get("model"), str)):
+        raise _invalid_type("svg", "an object with a 'model' string", svg)
 
 
 def _prompt(reader: "_Fields") -> str:
@@ -257,7 +413,7 @@ def _resolve_size(request: ImageRequest) -> tuple[int, int]:
     if size in SIZES:
         width, height = size.split("x")
         return int(width), int(height)
-    if request.model in GPT_IMAGE_2:
+    if request.model in FREE_SIZES:
         parsed = _free_size(size)
         if parsed:
             return parsed
@@ -347,6 +503,44 @@ def _mask(masks: list[InputFile], first: Image.Image) -> Image.Image | None:
     return mask
 
 
+def _markup(
+    markups: list[InputFile], request: ImageRequest, masks: list[InputFile]
+) -> Image.Image | None:
+    """A markup layer: a PNG with transparent pixels the size of the first image (after its
+    orientation), on the models that take one, never together with a mask."""
+    if not markups:
+        return None
+    if request.model not in MARKUP_MODELS:
+        raise _unsupported("markup")
+    if masks:
+        raise ApiError(
+            400,
+            "Invalid 'markup': markup cannot be combined with mask.",
+            param="markup",
+            code="invalid_value",
+        )
+    if len(markups) > 1:
+        raise ApiError(400, "Only one 'markup' may be sent.", param="markup", code="invalid_value")
+    layer = _decoded(markups[0], "markup")
+    first = ImageOps.exif_transpose(request.images[0])
+    if layer.format != "PNG" or layer.convert("RGBA").getchannel("A").getextrema()[0] == 255:
+        raise ApiError(
+            400,
+            "Invalid 'markup': the markup must be a PNG image with transparent pixels.",
+            param="markup",
+            code="invalid_value",
+        )
+    if layer.size != first.size:
+        raise ApiError(
+            400,
+            "Invalid 'markup': the markup and the first image must have the same dimensions "
+            f"(markup {layer.width}x{layer.height}, image {first.width}x{first.height}).",
+            param="markup",
+            code="invalid_value",
+        )
+    return layer
+
+
 def _decoded(upload: InputFile, param: str) -> Image.Image:
     """Open an uploaded file with Pillow, judging its format by content, not by name."""
     name = upload.filename or param
@@ -380,7 +574,7 @@ def _decoded(upload: InputFile, param: str) -> Image.Image:
     return image
 
 
-def _json_images(fields: dict) -> tuple[list[InputFile], list[InputFile]]:
+def _json_images(fields: dict) -> tuple[list[InputFile], list[InputFile], list[InputFile]]:
     """The JSON variant of edits (notes §3.6): image references as base64 `data:` URLs. The
     stand-in has no Files API and no internet, so `file_id` and http(s) URLs are refused."""
     refs = fields.get("images")
@@ -394,8 +588,12 @@ def _json_images(fields: dict) -> tuple[list[InputFile], list[InputFile]]:
     if not isinstance(refs, list):
         raise _invalid_type("images", "an array", refs)
     images = [_data_url(ref, f"images[{i}]") for i, ref in enumerate(refs)]
-    mask = fields.get("mask")
-    return images, ([_data_url(mask, "mask")] if mask is not None else [])
+    mask, markup = fields.get("mask"), fields.get("markup")
+    return (
+        images,
+        [_data_url(mask, "mask")] if mask is not None else [],
+        [_data_url(markup, "markup")] if markup is not None else [],
+    )
 
 
 def _data_url(ref, param: str) -> InputFile:
@@ -541,8 +739,8 @@ def image_input_tokens(width: int, height: int, fidelity: str) -> int:
 
 
 def output_tokens(quality: str, width: int, height: int) -> int:
-    """Output image tokens for one image: the §7.1 table, and for other sizes (gpt-image-2)
-    the 1024x1024 figure scaled by pixel count."""
+    """Output image tokens for one image: the §7.1 table, and for other sizes (the models
+    with free sizes) the 1024x1024 figure scaled by pixel count."""
     table = OUTPUT_TOKENS["medium" if quality == "auto" else quality]
     size = f"{width}x{height}"
     if size in table:
@@ -551,14 +749,17 @@ def output_tokens(quality: str, width: int, height: int) -> int:
 
 
 def usage(request: ImageRequest, *, images: int, partials: int, with_input: bool = True) -> dict:
-    """The `usage` object for `images` output images (and `partials` streamed previews)."""
+    """The `usage` object for `images` output images (and `partials` streamed previews). A
+    GIF bills every frame as an image; a markup layer is billed as one more input image."""
     text = text_tokens(request.prompt) if with_input else 0
     image_in = 0
     if with_input:
+        inputs = [*request.images, *([request.markup] if request.markup else [])]
         image_in = sum(
-            image_input_tokens(im.width, im.height, request.input_fidelity) for im in request.images
+            image_input_tokens(im.width, im.height, request.input_fidelity) for im in inputs
         )
-    output = images * output_tokens(request.quality, request.width, request.height)
+    frames = request.frame_count if request.output_format == "gif" else 1
+    output = images * frames * output_tokens(request.quality, request.width, request.height)
     output += partials * PARTIAL_IMAGE_TOKENS
     return {
         "input_tokens": text + image_in,
@@ -566,4 +767,19 @@ def usage(request: ImageRequest, *, images: int, partials: int, with_input: bool
         "output_tokens": output,
         "output_tokens_details": {"image_tokens": output, "text_tokens": 0},
         "total_tokens": text + image_in + output,
+    }
+
+
+def svg_usage(request: ImageRequest, document: bytes) -> dict:
+    """Token usage of authoring an SVG (separate from rendering its reference image)."""
+    author = request.model
+    output = max(1, len(document) // 4)
+    reasoning = {"low": 64, "medium": 256, "high": 1024}.get(request.complexity or "", 256)
+    text = text_tokens(request.prompt)
+    return {
+        "model": author,
+        "input_tokens": text,
+        "output_tokens": output + reasoning,
+        "reasoning_tokens": reasoning,
+        "total_tokens": text + output + reasoning,
     }

@@ -6,7 +6,7 @@ from django.db import transaction
 
 from gallery import jobs, tasks
 from gallery.forms import GenerateForm
-from gallery.imagesapi import registry
+from gallery.imagesapi import discovery, registry
 from gallery.models import Job
 
 
@@ -24,6 +24,8 @@ class Command(BaseCommand):
         parser.add_argument("--format", dest="output_format", default="png")
         parser.add_argument("--compression", dest="output_compression", type=int, default=None)
         parser.add_argument("--moderation", default="auto")
+        parser.add_argument("--complexity", default=None, help="low, medium or high (2.6)")
+        parser.add_argument("--frames", dest="frame_count", type=int, default=None, help="GIF")
         parser.add_argument("--n", type=int, default=1)
         parser.add_argument("--user", default="studio", help="owner (created if missing)")
         parser.add_argument("--wait", action="store_true", help="wait for the job and print it")
@@ -32,7 +34,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         data = {
             "prompt": options["prompt"],
-            "model": options["model"] or registry.default_model().id,
+            "model": options["model"] or _default_model(),
             "n": options["n"],
             "size": options["size"],
             "quality": options["quality"],
@@ -40,6 +42,8 @@ class Command(BaseCommand):
             "output_format": options["output_format"],
             "output_compression": options["output_compression"],
             "moderation": options["moderation"],
+            "complexity": options["complexity"],
+            "frame_count": options["frame_count"],
         }
         form = GenerateForm({k: "" if v is None else v for k, v in data.items()})
         if not form.is_valid():
@@ -77,3 +81,8 @@ def _where(file) -> str:
         return file.path
     except NotImplementedError:
         return file.name
+
+
+def _default_model() -> str:
+    offer = discovery.default_offer()
+    return offer.id if offer else registry.all_models()[0].id
