@@ -41,6 +41,7 @@ EDIT_PARAMETERS = (GENERATION_PARAMETERS - {"moderation"}) | {"input_fidelity"}
 EDIT_FILES = frozenset({"image", "image[]", "mask"})
 RESPONSE_FORMATS = ("b64_json", "url")
 URL_SALT = "gallery.gateway.image-url"
+FORM_FIELD_PARAMETERS = {"custom_size": "size"}
 OUTPUT_SOURCES = (Image.Source.GENERATED, Image.Source.EDITED)
 
 
@@ -100,7 +101,8 @@ def form_data(params: dict) -> dict:
 def first_form_error(form) -> ApiError:
     """The form's first complaint as OpenAI reports a bad parameter."""
     field, messages = next(iter(form.errors.items()))
-    param = None if field == "__all__" else field
+    # The form's own fields for what OpenAI calls one parameter (a free WxH is `size`).
+    param = None if field == "__all__" else FORM_FIELD_PARAMETERS.get(field, field)
     return ApiError(400, str(messages[0]), param=param, code="invalid_value" if param else None)
 
 

@@ -20,7 +20,7 @@ from gallery import jobs, tasks
 from gallery.forms import EditForm, GenerateForm
 from gallery.gateway import openai_api as api
 from gallery.gateway import tokens
-from gallery.imagesapi import registry
+from gallery.imagesapi import discovery, registry
 from gallery.jobs import budgets, edits, limits
 from gallery.media import serving
 from gallery.models import Image, Job
@@ -120,23 +120,27 @@ def edit_images(request, token):
         if not form.is_valid():
             raise api.first_form_error(form)
 
-        def create() -> Job:
-            limits.check_uploads(token.owner, len(images))
-            return edits.create_edit_job(
+        job = _accept(
+            token,
+            key,
+            lambda: edits.create_edit_job(
                 owner=token.owner, api_token=token, idempotency_key=key, **form.cleaned_data
-            )
-
-        job = _accept(token, key, create)
+            ),
+            uploads=len(images),
+        )
     return _answer(request, job, fmt, stream=stream, kind="image_edit")
 
 
 @openai_endpoint("GET")
 def models(request, token):
-    """The models the studio offers, in OpenAI's list shape."""
-    data = [
-        {"id": model.id, "object": "model", "created": 0, "owned_by": "studio"}
-        for model in registry.all_models()
-    ]
+    """The models the studio offers for new jobs (what the key can use), in OpenAI's list
+    shape, with their shutdown dates where OpenAI announced one."""
+    data = []
+    for offer in discovery.offers():
+        entry = {"id": offer.id, "object": "model", "created": 0, "owned_by": "studio"}
+        if offer.shutdown_date:
+            entry["shutdown_date"] = offer.shutdown_date.isoformat()
+        data.append(entry)
     return JsonResponse({"object": "list", "data": data})
 
 
@@ -161,7 +165,9 @@ def image_file(request, token: str):
 def _with_defaults(form_class, data: dict, owner) -> dict:
     """OpenAI's defaults for what a client left out (n=1, size/quality "auto", ...): the
     form's initial values for the chosen model, or the studio's default model."""
-    data.setdefault("model", registry.default_model().id)
+    if "model" not in data:
+        offer = discovery.default_offer()
+        data["model"] = offer.id if offer else registry.default_model().id
     blank = form_class(model_id=data["model"], user=owner)
     for name, field in blank.fields.items():
         if name not in data and field.initial not in (None, ""):
@@ -175,12 +181,13 @@ def _earlier_job(token, key: str) -> Job | None:
     return Job.objects.filter(owner=token.owner, idempotency_key=key).first()
 
 
-def _accept(token, key: str, create) -> Job:
-    """Check the person's rate limit, then create the job (which checks the budgets) with the
-    token and key recorded, and ring the worker once it is committed."""
+def _accept(token, key: str, create, *, uploads: int = 0) -> Job:
+    """Take the job (and its uploads) from the person's per-minute allowance, create it (which
+    checks the budgets; a refusal gives the allowance back), and ring the worker once it is
+    committed."""
     try:
-        limits.check_jobs(token.owner, 1)
-        job = create()
+        with limits.charged(token.owner, jobs=1, uploads=uploads):
+            job = create()
     except limits.LimitExceeded as refusal:
         raise api.ApiError(
             429,
@@ -196,6 +203,8 @@ def _accept(token, key: str, create) -> Job:
             code="insufficient_quota",
             headers={"x-should-retry": "false"},
         ) from None
+    except jobs.ModelUnavailable as refusal:
+        raise api.ApiError(400, str(refusal), param="model", code="model_not_found") from None
     except edits.EditRefused as refusal:
         raise api.ApiError(400, str(refusal), param="image") from None
     except IntegrityError:

@@ -218,7 +218,7 @@ def test_the_live_estimate_mentions_the_hold_when_auto_makes_it_larger(alice_cli
 
     url = reverse("gallery:estimate")
     fixed = {"model": "gpt-image-2", "prompt": PROMPT, "size": "3840x2160", "quality": "low"}
-    page = alice_client.get(url, fixed).content.decode()
+    page = alice_client.post(url, fixed).content.decode()
     assert "Estimated <strong>$0.0646</strong>" in page and "held against budgets" not in page
-    auto = alice_client.get(url, {**fixed, "size": "auto", "quality": "auto"}).content.decode()
+    auto = alice_client.post(url, {**fixed, "size": "auto", "quality": "auto"}).content.decode()
     assert "(up to $0.1874 held against budgets)" in auto  # high quality at 1024x1536

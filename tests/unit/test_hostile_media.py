@@ -14,6 +14,7 @@ from gallery.jobs import create
 from gallery.media import serving, untrusted
 from gallery.models import Image, Visibility
 from gallery.provenance import credentials, manifests, verification
+from tests.helpers import finished
 
 pytestmark = pytest.mark.django_db
 
@@ -69,7 +70,10 @@ def stored_with_thumbnail(owner, thumbnail: bytes, declared: str) -> Image:
         thumbnail,
         declared.lower(),
     )  # the manifest really carries the hostile thumbnail and type
-    return verification.add_to_gallery(owner=owner, data=data, visibility=Visibility.SHARED)
+    # As the worker leaves it: thumbnails made, credentials read (uploads.finish_upload).
+    return finished(
+        verification.add_to_gallery(owner=owner, data=data, visibility=Visibility.SHARED)
+    )
 
 
 def thumbnail_url(image) -> str:
