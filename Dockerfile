@@ -75,4 +75,6 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=10s --start-period=40s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=8)"]
 
-CMD ["gunicorn", "studio.wsgi", "--bind", "0.0.0.0:8000", "--worker-class", "gthread", "--workers", "2", "--threads", "8", "--access-logfile", "-"]
+# 32 threads a process: a request to the OpenAI-compatible endpoint (/v1/) holds its thread
+# while its job runs. GUNICORN_CMD_ARGS (gunicorn's own variable) adds or overrides options.
+CMD ["gunicorn", "studio.wsgi", "--bind", "0.0.0.0:8000", "--worker-class", "gthread", "--workers", "2", "--threads", "32", "--access-logfile", "-"]

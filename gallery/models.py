@@ -285,6 +285,11 @@ class Image(models.Model):
     # An upload picked on the edit page and not yet part of a submitted edit: private to its
     # owner until then, deleted a day later if it never is (gallery/jobs/pending_uploads.py).
     pending_since = models.DateTimeField(null=True, blank=True)
+    # Made through the OpenAI-compatible endpoint with this personal token (copied from the
+    # job, so the gallery's "Made via API" filter reads one table).
+    api_token = models.ForeignKey(
+        "ApiToken", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     objects = ImageQuerySet.as_manager()
 
@@ -306,6 +311,10 @@ class Image(models.Model):
                 fields=["pending_since"],
                 condition=Q(pending_since__isnull=False),
                 name="image_pending_upload",
+            ),
+            # "Made via API": few images among many, newest first, without a scan.
+            models.Index(
+                fields=["-id"], condition=Q(api_token__isnull=False), name="image_via_api_id"
             ),
         ]
         constraints = [

@@ -196,6 +196,10 @@ def _filter(images, user, data, params, messages, facets):
         params["ai"] = ai
         facets.append(search.facet("a", 1 if ai == "yes" else 0))
 
+    if _choice(data, "via", ("api",), messages):
+        images = images.filter(api_token__isnull=False)
+        params["via"] = "api"
+
     start, end = _day(data, "from", messages), _day(data, "to", messages)
     if start:
         images = images.filter(created_at__gte=_midnight(start))

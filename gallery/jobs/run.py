@@ -142,6 +142,7 @@ def _record_success(job, result, stored, readings, timing: "_Timing", composites
             background=result.background or _asked(job, "background"),
             provenance_state=reading.state,
             ai_generated=reading.ai_generated,
+            api_token_id=job.api_token_id,
             provenance=reading.summary,
             manifest_json=reading.manifest_json or "",
             cost_usd=per_image,

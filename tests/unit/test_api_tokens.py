@@ -108,3 +108,35 @@ def test_the_job_page_says_which_token_asked(alice_client, alice):
     job = jobs.create_job(owner=alice, prompt="a kite", model="gpt-image-1", api_token=row)
     page = alice_client.get(job.get_absolute_url()).content.decode()
     assert "via API token" in page and "Open WebUI" in page
+
+
+def test_the_gallery_filters_images_made_via_an_api_token(alice_client, alice):
+    from gallery.models import Image
+    from gallery.provenance import verification
+    from tests.helpers import finished
+
+    row, _ = tokens.create_token(owner=alice, name="script", days=None)
+    made = []
+    for colour in range(3):
+        image = finished(
+            verification.add_to_gallery(owner=alice, data=_png(colour), visibility="shared")
+        )
+        Image.objects.filter(pk=image.pk).update(prompt=f"kite number {colour}")
+        made.append(image)
+    Image.objects.filter(pk=made[1].pk).update(api_token=row)
+    for query in ({"via": "api", "kind": "all"}, {"via": "api", "kind": "all", "q": "kite"}):
+        page = alice_client.get(reverse("gallery:gallery"), query)
+        shown = [tile.pk for tile in page.context["page"].images]
+        assert shown == [made[1].pk], query
+    everything = alice_client.get(reverse("gallery:gallery"), {"kind": "all", "q": "kite"})
+    assert len(everything.context["page"].images) == 3
+
+
+def _png(colour: int) -> bytes:
+    import io
+
+    from PIL import Image as PILImage
+
+    buffer = io.BytesIO()
+    PILImage.new("RGB", (32, 32), (colour * 40, 10, 10)).save(buffer, "PNG")
+    return buffer.getvalue()

@@ -217,8 +217,10 @@ def web_command(host: str, port: int) -> list[str]:
         "gthread",
         "--workers",
         "2",
+        # A request to the OpenAI-compatible endpoint (/v1/) holds its thread while its job
+        # runs (seconds to a minute), so there are enough for a team's scripts at once.
         "--threads",
-        "8",
+        "32",
         "--access-logfile",
         "-",
     ]
