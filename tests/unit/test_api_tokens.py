@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from gallery import jobs
 from gallery.gateway import tokens
-from gallery.models import ApiToken
+from gallery.models import ApiToken, ModelListing
 
 pytestmark = pytest.mark.django_db
 
@@ -108,3 +108,16 @@ def test_the_job_page_says_which_token_asked(alice_client, alice):
     job = jobs.create_job(owner=alice, prompt="a kite", model="gpt-image-1", api_token=row)
     page = alice_client.get(job.get_absolute_url()).content.decode()
     assert "via API token" in page and "Open WebUI" in page
+
+
+def test_without_a_model_and_with_none_offered_the_answer_is_400_on_model(client, bob, settings):
+    # A key that lists no configured model: nothing is offered, so no default either.
+    ModelListing.objects.update_or_create(
+        base_url=settings.OPENAI_BASE_URL,
+        defaults={"listed": [{"id": "dall-e-2"}], "checked_at": timezone.now()},
+    )
+    _, secret = tokens.create_token(owner=bob, name="script", days=None)
+    response = call(client, secret)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["param"] == "model", error
