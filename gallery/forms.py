@@ -107,9 +107,9 @@ class GenerateForm(forms.Form):
             for b in (Board.objects.filter(owner=user) if user else Board.objects.none())
         }
         if self.boards:
-            self.fields["board"].choices = [("", "No board")] + [
-                (pk, b.name) for pk, b in self.boards.items()
-            ]
+            board = self.fields["board"]
+            assert isinstance(board, forms.ChoiceField)  # declared above
+            board.choices = [("", "No board")] + [(pk, b.name) for pk, b in self.boards.items()]
         else:
             del self.fields["board"]
         self.offers = discovery.offers()
@@ -279,7 +279,9 @@ class EditForm(GenerateForm):
     Uploaded files are checked by content here; nothing is stored until every check passed.
     `images` in cleaned_data is the ordered list of Images and uploads.CheckedUpload."""
 
-    moderation = None  # /images/edits has no moderation parameter
+    # /images/edits has no moderation parameter. None removes an inherited declared field
+    # (Django's documented idiom), which django-stubs does not model.
+    moderation = None  # type: ignore[assignment]
     input_fidelity = forms.ChoiceField(
         label="Input fidelity", choices=FIDELITIES, required=False, initial=""
     )

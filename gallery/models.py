@@ -1,10 +1,14 @@
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+
+if TYPE_CHECKING:
+    from gallery.browse import search
 
 
 class Visibility(models.TextChoices):
@@ -14,7 +18,7 @@ class Visibility(models.TextChoices):
     PRIVATE = "private", "Private"
 
 
-class JobQuerySet(models.QuerySet):
+class JobQuerySet(models.QuerySet["Job"]):
     def claim(self, pk: int, *, lease: timedelta, holder: str = "") -> "Job | None":
         """Move a due, queued job to running and return it; None when someone else has it,
         it is finished, or its next attempt is not due yet. The conditional UPDATE's row
@@ -331,6 +335,13 @@ class Image(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("gallery:image-detail", args=[self.pk])
+
+    @property
+    def file_name(self) -> str:
+        """The original's name in media storage (the column is NOT NULL: always a name)."""
+        name = self.file.name
+        assert name is not None
+        return name
 
     @property
     def is_private(self) -> bool:

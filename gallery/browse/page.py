@@ -111,7 +111,8 @@ def browse(user, data, *, page_size: int = PAGE_SIZE) -> Page:
     if not user.is_staff:
         # What visible_images() lets through, as tokens: in a studio where most images are
         # private, FTS5 would otherwise offer mostly matches SQL then refuses.
-        query.any_facets = [search.facet("v", Visibility.SHARED), search.facet("o", user.pk)]
+        tokens = [search.facet("v", Visibility.SHARED), search.facet("o", user.pk)]
+        query.any_facets = [t for t in tokens if t]
     messages.extend(query.messages)
     if query:
         params["q"] = str(query)

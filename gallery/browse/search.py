@@ -465,7 +465,7 @@ def create_postgres_buckets(schema_editor) -> None:
 def create_postgres_gin(connection) -> None:
     """The GIN indexes over each tsvector and the filter columns; over the tsvectors alone
     where the btree_gin extension cannot be created (a database user without the right)."""
-    columns = POSTGRES_FILTER_COLUMNS
+    columns: tuple[str, ...] = POSTGRES_FILTER_COLUMNS
     with connection.cursor() as cursor:
         try:
             with transaction.atomic(using=connection.alias):

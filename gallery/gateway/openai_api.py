@@ -179,7 +179,7 @@ def _datum(request, image: Image, fmt: str) -> dict:
     if fmt == "url":
         datum = {"url": image_url(request, image)}
     else:
-        datum = {"b64_json": base64.b64encode(media.read(image.file.name)).decode()}
+        datum = {"b64_json": base64.b64encode(media.read(image.file_name)).decode()}
     if image.revised_prompt:
         datum["revised_prompt"] = image.revised_prompt
     return datum

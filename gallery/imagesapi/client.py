@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict
 from urllib.parse import quote, quote_plus
 
 import httpcore
@@ -59,6 +60,14 @@ class APIError(Exception):
         self.code = _redact(code, limit=100)
         self.request_id = _redact(request_id, limit=200)
         self.retry_after = retry_after
+
+
+class _ErrorDetails(TypedDict):
+    """What error_from_response passes to every APIError it builds."""
+
+    status: int
+    code: str
+    request_id: str
 
 
 class TransientError(APIError):
@@ -706,7 +715,7 @@ def error_from_response(response: httpx.Response, *, model: str) -> APIError:
     error = error if isinstance(error, dict) else {}
     code = str(error.get("code") or "")
     api_message = _redact(str(error.get("message") or "")).strip()
-    kwargs = {"status": status, "code": code, "request_id": request_id}
+    kwargs: _ErrorDetails = {"status": status, "code": code, "request_id": request_id}
 
     if 300 <= status < 400:
         where = response.headers.get("location", "elsewhere")

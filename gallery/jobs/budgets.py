@@ -160,6 +160,7 @@ def near_limit() -> list[tuple[object, Standing]]:
     rows = []
     profiles = Profile.objects.filter(monthly_budget_usd__isnull=False).select_related("user")
     for profile in profiles:
+        assert profile.monthly_budget_usd is not None  # filtered on above
         jobs = Job.objects.filter(owner=profile.user)
         standing = Standing(profile.monthly_budget_usd, *_usage(jobs))
         if standing.is_near:

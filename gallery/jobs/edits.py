@@ -12,6 +12,7 @@ closing transaction.
 
 import io
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import PIL.Image
@@ -43,7 +44,7 @@ def create_edit_job(
     owner,
     prompt: str,
     model: str,
-    images: list[Image | uploads.CheckedUpload],
+    images: Sequence[Image | uploads.CheckedUpload],
     mask: bytes | None = None,
     markup: bytes | None = None,
     keep_unmasked: bool = False,
@@ -123,13 +124,13 @@ def create_edit_job(
         budgets.lock()
         budgets.check(owner, estimate)
         mask_name = media.store_derived(mask, folder="masks", extension="png") if mask else ""
-        images = [
+        stored: list[Image] = [
             uploads.store_upload(owner=owner, upload=image, visibility=visibility)
             if isinstance(image, uploads.CheckedUpload)
             else image
             for image in images
         ]
-        pending_uploads.submit(owner=owner, images=images, visibility=visibility)
+        pending_uploads.submit(owner=owner, images=stored, visibility=visibility)
         markup_name = ""
         if markup is not None:
             markup_name = media.store_derived(markup, folder="markups", extension="png")
@@ -149,7 +150,7 @@ def create_edit_job(
         )
         JobInput.objects.bulk_create(
             JobInput(job=job, position=position, image=image)
-            for position, image in enumerate(images)
+            for position, image in enumerate(stored)
         )
     return job
 
@@ -158,7 +159,7 @@ def _shown_size(image: Image | uploads.CheckedUpload) -> tuple[int, int]:
     if isinstance(image, uploads.CheckedUpload):
         return image.width, image.height
     try:
-        return uploads.oriented_size(media.read(image.file.name))
+        return uploads.oriented_size(media.read(image.file_name))
     except OSError:
         raise EditRefused(
             f"The file of image {image.pk} is missing from storage; choose another image."
@@ -231,7 +232,7 @@ def run_edit(job: Job, on_partial: imagesapi.PartialCallback | None = None) -> i
         files = [_input_file(link) for link in links]
         mask = markup = None
         if job.mask:
-            mask = imagesapi.InputFile("mask.png", media.read(job.mask.name), "image/png")
+            mask = imagesapi.InputFile("mask.png", media.read(str(job.mask)), "image/png")
         if job.markup:
             markup = imagesapi.InputFile("markup.png", media.read(str(job.markup)), "image/png")
     except OSError as error:
@@ -263,7 +264,7 @@ def run_edit(job: Job, on_partial: imagesapi.PartialCallback | None = None) -> i
 
 
 def _input_file(link: JobInput) -> imagesapi.InputFile:
-    data, content_type = uploads.for_api(media.read(link.image.file.name), link.image.content_type)
+    data, content_type = uploads.for_api(media.read(link.image.file_name), link.image.content_type)
     name = f"image-{link.position + 1}.{media.EXTENSIONS[content_type]}"
     return imagesapi.InputFile(name, data, content_type)
 
@@ -276,9 +277,10 @@ def make_composites(job: Job, outputs: list[bytes]) -> list[Composite]:
         return []
     with engine.db_slot():
         first = job.inputs.select_related("image").order_by("position").first()
-    stored_original = media.read(first.image.file.name)
+    assert first is not None  # an edit job always has inputs (create_edit_job)
+    stored_original = media.read(first.image.file_name)
     original_bytes, _ = uploads.for_api(stored_original, first.image.content_type)
-    mask_bytes = media.read(job.mask.name)
+    mask_bytes = media.read(str(job.mask))
     composites = []
     for index, output in enumerate(outputs):
         try:

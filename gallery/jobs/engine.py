@@ -85,6 +85,7 @@ def take(job_id: int, *, holder: str) -> Job | None:
         job = Job.objects.claim(job_id, lease=lease(), holder=holder)
         if job is None:
             return None
+        assert job.started_at is not None  # claim() just set it
         Attempt.objects.create(
             job=job,
             number=job.attempts,

@@ -82,7 +82,7 @@ def chart(jobs, *, days: int = 30) -> Chart:
     for row in rows:
         daily.setdefault(row["owner__username"], {})[row["day"]] = row["usd"]
     totals = {person: sum(by_day.values(), Decimal(0)) for person, by_day in daily.items()}
-    people = sorted(totals, key=totals.get, reverse=True)[:MAX_SERIES]
+    people = sorted(totals, key=lambda person: totals[person], reverse=True)[:MAX_SERIES]
     top = _nice_ceiling(max(totals.values(), default=Decimal(0)))
 
     left, right = MARGIN_LEFT, CHART_WIDTH - MARGIN_RIGHT
@@ -101,7 +101,9 @@ def chart(jobs, *, days: int = 30) -> Chart:
             running += daily[person].get(start + timedelta(days=day_number), Decimal(0))
             points.append(f"{x(day_number):.1f},{y(running):.1f}")
         series.append(Series(person, totals[person], " ".join(points), f"series-{number}"))
-    places = min(4, max(2, -(top / 4).normalize().as_tuple().exponent))
+    exponent = (top / 4).normalize().as_tuple().exponent
+    assert isinstance(exponent, int)  # "n", "N" or "F" only for NaN or infinity; top is finite
+    places = min(4, max(2, -exponent))
     y_ticks = [(y(top * k / 4), f"${top * k / 4:.{places}f}") for k in range(5)]
     x_ticks = [
         (x(day_number), (start + timedelta(days=day_number)).strftime("%b %d"))

@@ -23,6 +23,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
+from typing import Any
 
 import c2pa
 from django.conf import settings
@@ -590,8 +591,8 @@ def _walk(
 
 def _ai_declarations(chain, manifests: dict) -> Iterator[dict]:
     for path, label, ingredient in chain:
-        manifest = manifests.get(label) if label else None
-        for action in _actions(manifest or {}):
+        manifest = (manifests.get(label) if label else None) or {}
+        for action in _actions(manifest):
             if action["digital_source_type"] in AI_SOURCE_TYPES:
                 yield {
                     "manifest": label,
@@ -788,7 +789,7 @@ def sign_edit(
     }
     if digital_source_type:
         edited["digitalSourceType"] = IPTC_SOURCE_TYPE + digital_source_type
-    manifest = {
+    manifest: dict[str, Any] = {
         "claim_generator_info": [{"name": STUDIO_NAME, "version": _version()}],
         "title": title,
         "format": mime,

@@ -69,7 +69,9 @@ def _remix_initial(request) -> dict | None:
     if image_id is None:
         return None
     image = access.visible_images(request.user).filter(pk=image_id).first()
-    job = image and access.visible_jobs(request.user).filter(pk=image.job_id).first()
+    if image is None or image.job_id is None:
+        return None
+    job = access.visible_jobs(request.user).filter(pk=image.job_id).first()
     return _settings_of(job) if job else None
 
 

@@ -1,5 +1,6 @@
 """The gallery page (search, filters, infinite scroll), stars and boards."""
 
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
@@ -12,6 +13,15 @@ from gallery import access, browse
 from gallery.browse import boards
 from gallery.imagesapi import registry
 from gallery.models import Board, Image
+
+
+@dataclass(frozen=True)
+class _StarState:
+    """What the star partial shows of one image: the fields of a gallery Tile it reads."""
+
+    pk: int
+    links: dict[str, str]
+    is_starred: bool
 
 
 def _tile_links() -> dict[str, str]:
@@ -71,10 +81,13 @@ def gallery(request):
 @require_POST
 def star(request, pk: int):
     image = access.image_for_viewer(request.user, pk)
-    image.is_starred = boards.toggle_favourite(user=request.user, image=image)
-    image.links = {name: link.format(pk=image.pk) for name, link in _tile_links().items()}
+    state = _StarState(
+        pk=image.pk,
+        links={name: link.format(pk=image.pk) for name, link in _tile_links().items()},
+        is_starred=boards.toggle_favourite(user=request.user, image=image),
+    )
     if request.htmx:
-        return render(request, "gallery/gallery.html#star", {"image": image})
+        return render(request, "gallery/gallery.html#star", {"image": state})
     return redirect(_back(request))
 
 

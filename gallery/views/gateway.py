@@ -154,7 +154,7 @@ def image_file(request, token: str):
         raise Http404("This image link is not valid or has expired.")
     return serving.file_response(
         request,
-        image.file.name,
+        image.file_name,
         content_type=image.content_type,
         filename=f"studio-{image.pk}.{image.extension}",
         etag=image.sha256,
@@ -167,7 +167,7 @@ def _with_defaults(form_class, data: dict, owner) -> dict:
     form's initial values for the chosen model, or the studio's default model."""
     if "model" not in data:
         offer = discovery.default_offer()
-        data["model"] = offer.id if offer else registry.default_model().id
+        data["model"] = offer.id if offer else registry.all_models()[0].id
     blank = form_class(model_id=data["model"], user=owner)
     for name, field in blank.fields.items():
         if name not in data and field.initial not in (None, ""):
@@ -219,6 +219,7 @@ def _accept(token, key: str, create, *, uploads: int = 0) -> Job:
 
 def _answer(request, job: Job, fmt: str, *, stream: bool, kind: str):
     timeout = settings.STUDIO_GATEWAY_TIMEOUT
+    response: StreamingHttpResponse | JsonResponse
     if stream:
         response = StreamingHttpResponse(
             api.stream_events(request, job.pk, kind=kind, timeout=timeout),

@@ -26,7 +26,7 @@ def image_detail(request, pk: int):
         "image": image,
         "visibility": visibility_control(request.user, image),
         # An image can be shared while its job is private: then the job stays hidden.
-        "job_visible": image.job is not None
+        "job_visible": image.job_id is not None
         and access.visible_jobs(request.user).filter(pk=image.job_id).exists(),
     }
     return render(request, "gallery/image.html", context)
@@ -39,7 +39,7 @@ def image_original(request, pk: int):
     the sha256 recorded at storage so a damaged or swapped file is never passed off as it."""
     image = access.image_for_viewer(request.user, pk)
     if not serving.client_has(request, image.sha256):
-        actual = _sha256_of(image.file.name)
+        actual = _sha256_of(image.file_name)
         if actual is not None and actual != image.sha256:
             log.error(
                 "image %s: stored original has sha256 %s, recorded %s", pk, actual, image.sha256
@@ -48,7 +48,7 @@ def image_original(request, pk: int):
             return render(request, "gallery/original_mismatch.html", context, status=409)
     return serving.file_response(
         request,
-        image.file.name,
+        image.file_name,
         content_type=image.content_type,
         filename=f"studio-{image.pk}.{image.extension}",
         etag=image.sha256,

@@ -141,7 +141,7 @@ def ingredient_thumbnail(request, pk: int, path: str):
         raise Http404("No such ingredient.") from None
     image = access.image_for_viewer(request.user, pk)
     try:
-        data = media.read(image.file.name)
+        data = media.read(image.file_name)
     except FileNotFoundError:
         raise Http404("The file is missing from storage.") from None
     found = provenance.ingredient_thumbnail(data, indexes, mime=image.content_type)

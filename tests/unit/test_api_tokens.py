@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from gallery import jobs
 from gallery.gateway import tokens
-from gallery.models import ApiToken
+from gallery.models import ApiToken, ModelListing
 
 pytestmark = pytest.mark.django_db
 
@@ -140,3 +140,16 @@ def _png(colour: int) -> bytes:
     buffer = io.BytesIO()
     PILImage.new("RGB", (32, 32), (colour * 40, 10, 10)).save(buffer, "PNG")
     return buffer.getvalue()
+
+
+def test_without_a_model_and_with_none_offered_the_answer_is_400_on_model(client, bob, settings):
+    # A key that lists no configured model: nothing is offered, so no default either.
+    ModelListing.objects.update_or_create(
+        base_url=settings.OPENAI_BASE_URL,
+        defaults={"listed": [{"id": "dall-e-2"}], "checked_at": timezone.now()},
+    )
+    _, secret = tokens.create_token(owner=bob, name="script", days=None)
+    response = call(client, secret)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["param"] == "model", error

@@ -17,6 +17,7 @@ import os
 import statistics
 import tempfile
 import time
+from typing import Any
 
 import PIL.Image
 from django.contrib.auth import get_user_model
@@ -85,7 +86,7 @@ class Command(BaseCommand):
         first = _picture(0, "PNG")
         others = [_picture(i, "JPEG") for i in range(1, 16)]
         mask = _mask()
-        cases = [
+        cases: list[tuple[str, list[bytes], dict[str, Any]]] = [
             ("1 image + mask", [first], {"mask": mask}),
             ("1 image + mask, keep unmasked", [first], {"mask": mask, "keep_unmasked": True}),
             ("16 images", [first, *others], {}),
@@ -114,7 +115,10 @@ class Command(BaseCommand):
                             quality="low",
                             **extra,
                         )
-                        job = jobs.claim_job(job.pk)
+                        claimed = jobs.claim_job(job.pk)
+                        if claimed is None:
+                            raise CommandError(f"{name}: job {job.pk} could not be claimed")
+                        job = claimed
                         if jobs.run_job(job) is not None:
                             raise CommandError(f"{name}: the edit failed: {job.error}")
                         totals.append((time.perf_counter() - start) * 1000)

@@ -204,6 +204,8 @@ class Command(BaseCommand):
         """Insert `count` images one at a time with and without the full-text index (both
         rolled back); the difference is what the index costs per insert."""
         template = Image.objects.first()
+        if template is None:
+            raise CommandError("No image to copy: the index cost needs at least one image.")
 
         def insert_many() -> float:
             started = time.perf_counter()

@@ -1,6 +1,7 @@
 import json
 import os
 import time
+from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
@@ -201,7 +202,7 @@ def run_phase(options) -> dict:
             tasks.run_job.delay(pk)
         wait_for(Job.objects.filter(pk__in=ids))
     done = list(Job.objects.filter(pk__in=ids))
-    finished = max(job.finished_at for job in done).timestamp()
+    finished = max(_finished_at(job) for job in done).timestamp()
     images = Image.objects.filter(job_id__in=ids).count()
     queue_to_call, response_to_visible = [], []
     attempts = {a.job_id: a for a in Attempt.objects.filter(job_id__in=ids).order_by("number")}
@@ -210,7 +211,7 @@ def run_phase(options) -> dict:
         called = attempt.started_at.timestamp()
         answered = called + (attempt.api_ms or 0) / 1000
         queue_to_call.append((called - job.created_at.timestamp()) * 1000)
-        response_to_visible.append((job.finished_at.timestamp() - answered) * 1000)
+        response_to_visible.append((_finished_at(job).timestamp() - answered) * 1000)
     return {
         "succeeded": sum(job.status == Job.Status.SUCCEEDED for job in done),
         "images": images,
@@ -220,6 +221,12 @@ def run_phase(options) -> dict:
         "response_to_visible": response_to_visible,
         "total": [a + b for a, b in zip(queue_to_call, response_to_visible, strict=True)],
     }
+
+
+def _finished_at(job) -> datetime:
+    """When a job finished; wait_for() returned, so every job has."""
+    assert job.finished_at is not None
+    return job.finished_at
 
 
 def wait_for(jobs, timeout: float = 3600) -> None:

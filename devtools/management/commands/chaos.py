@@ -209,7 +209,9 @@ def submit(count: int, people: int) -> dict:
 def progress() -> dict:
     from gallery.models import Job
 
-    counts = Counter(dict(Job.objects.values_list("status").annotate(n=Count("id")).order_by()))
+    counts: Counter[str] = Counter(
+        dict(Job.objects.values_list("status").annotate(jobs=Count("id")).order_by())
+    )
     return {
         "unfinished": counts["queued"] + counts["running"],
         **{status: counts[status] for status in ("queued", "running", "succeeded", "failed")},
@@ -225,8 +227,8 @@ def report() -> dict:
         .annotate(n=Count("id"))
         .order_by()
     )
-    result = Counter()
-    reasons = Counter()
+    result: Counter[str] = Counter()
+    reasons: Counter[str] = Counter()
     unreadable = 0
     for job in Job.objects.only("pk", "status", "params", "error", "error_code"):
         stored = images.get(job.pk, 0)

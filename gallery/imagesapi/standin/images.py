@@ -69,7 +69,8 @@ def edit(
     if mask is None:
         editable = Image.new("L", (width, height), 255)
     else:
-        alpha = mask.convert("RGBA").getchannel("A").resize((width, height), Image.NEAREST)
+        alpha = mask.convert("RGBA").getchannel("A")
+        alpha = alpha.resize((width, height), Image.Resampling.NEAREST)
         editable = alpha.point(lambda a: 255 if a == 0 else 0)
     area = editable.getbbox()
     if area is None:  # a fully opaque mask leaves nothing to edit
@@ -89,7 +90,7 @@ def partial(final: Image.Image, stage: int, stages: int) -> Image.Image:
     """A preview for streaming: the final picture at reduced detail, sharper at later stages."""
     factor = 2 ** (stages - stage + 2)  # e.g. of 3 stages: 1/32, 1/16, 1/8 resolution
     small = final.resize((max(1, final.width // factor), max(1, final.height // factor)))
-    return small.resize(final.size, Image.BILINEAR)
+    return small.resize(final.size, Image.Resampling.BILINEAR)
 
 
 def encode(image: Image.Image, output_format: str, compression: int) -> bytes:
@@ -109,7 +110,7 @@ def encode(image: Image.Image, output_format: str, compression: int) -> bytes:
 def _backdrop(prompt: str, index: int, width: int, height: int) -> Image.Image:
     """Gradient and discs, from a hash of the prompt and the image's index."""
     digest = hashlib.sha256(f"{prompt}\0{index}".encode()).digest()
-    image = _gradient(digest).resize((width, height), Image.BILINEAR)
+    image = _gradient(digest).resize((width, height), Image.Resampling.BILINEAR)
     _draw_discs(ImageDraw.Draw(image, "RGBA"), image.size, digest)
     return image
 
@@ -161,7 +162,7 @@ def _draw_discs(draw: ImageDraw.ImageDraw, size: tuple[int, int], digest: bytes)
 
 
 @lru_cache(maxsize=8)
-def _font(size: int) -> ImageFont.FreeTypeFont:
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     return ImageFont.load_default(size=size)
 
 

@@ -45,6 +45,6 @@ def parse(body: bytes, content_type: str) -> list[Part]:
         if not name:
             raise MultipartError("multipart part without a name")
         filename = headers.get_filename()
-        content_type = headers.get("content-type")
-        parts.append(Part(str(name), filename, content_type and str(content_type), data))
+        part_type = headers.get("content-type")
+        parts.append(Part(str(name), filename, part_type and str(part_type), data))
     return parts

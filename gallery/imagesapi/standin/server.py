@@ -18,6 +18,7 @@ import time
 from collections import deque
 from dataclasses import asdict, dataclass, fields, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from . import faults, images, multipart, validation
@@ -162,7 +163,9 @@ class StandinServer:
 
     @property
     def host(self) -> str:
-        return self._httpd.server_address[0]
+        host = self._httpd.server_address[0]
+        assert isinstance(host, str)  # an AF_INET(6) server: only AF_UNIX has bytes
+        return host
 
     @property
     def port(self) -> int:
@@ -306,8 +309,8 @@ class _Handler(BaseHTTPRequestHandler):
             logger.exception("Stand-in failed on %s %s", self.command, path)
             self.close_connection = True
             if self.status_sent is None:
-                error = ApiError(500, "The stand-in failed; see its log.", type="server_error")
-                self._send_json(500, error.body())
+                failure = ApiError(500, "The stand-in failed; see its log.", type="server_error")
+                self._send_json(500, failure.body())
         finally:
             entry["status"] = self.status_sent
             entry["duration_ms"] = round((time.monotonic() - self.started) * 1000)
@@ -375,7 +378,8 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length)
 
     def _read_chunked(self) -> bytes:
-        chunks, total = [], 0
+        chunks: list[bytes] = []
+        total = 0
         while True:
             size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
             if size == 0:
@@ -506,7 +510,7 @@ class _Handler(BaseHTTPRequestHandler):
             "background": request.background,
             "output_format": request.output_format,
         }
-        events = []
+        events: list[dict[str, Any]] = []
         for index in range(request.n):
             picture = self._picture(request, index)
             for stage in range(request.partial_images):
