@@ -334,7 +334,7 @@ class EditForm(GenerateForm):
         mask = self.files.get("mask") if self.files else None
         data["mask"] = None
         if mask is not None:
-            if mask.size > settings.UPLOAD_MAX_BYTES:
+            if mask.size > settings.STUDIO_UPLOAD_MAX_BYTES:
                 self.add_error(None, "The mask file is larger than the upload limit.")
             else:
                 data["mask"] = mask.read()
@@ -343,7 +343,7 @@ class EditForm(GenerateForm):
         if markup is not None:
             if not self.image_model.markup:
                 self.add_error(None, f"{self.image_model.label} takes no markup layer.")
-            elif markup.size > settings.UPLOAD_MAX_BYTES:
+            elif markup.size > settings.STUDIO_UPLOAD_MAX_BYTES:
                 self.add_error(None, "The markup file is larger than the upload limit.")
             else:
                 data["markup"] = markup.read()

@@ -26,10 +26,10 @@ class Heartbeat(bootsteps.StartStopStep):
     def start(self, worker):
         self.hostname = worker.hostname
         # Renew well before a lease can run out, even when a beat is late.
-        beat_every = min(HEARTBEAT_SECONDS, settings.JOB_LEASE_SECONDS / 4)
+        beat_every = min(HEARTBEAT_SECONDS, settings.STUDIO_JOB_LEASE_SECONDS / 4)
         self.timers = [
             worker.timer.call_repeatedly(beat_every, self.beat),
-            worker.timer.call_repeatedly(settings.DOORBELL_SECONDS, self.ring),
+            worker.timer.call_repeatedly(settings.STUDIO_DOORBELL_SECONDS, self.ring),
             worker.timer.call_repeatedly(TIDY_SECONDS, self.tidy),
             worker.timer.call_repeatedly(settings.STUDIO_MODELS_REFRESH_SECONDS, self.discover),
         ]

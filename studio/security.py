@@ -57,8 +57,9 @@ def _throttle_key(request, username: str) -> str:
 
 
 class ThrottledLoginMixin:
-    """At most LOGIN_MAX_FAILURES wrong passwords for one name from one address per
-    LOGIN_LOCKOUT_SECONDS; after that, further tries are refused without checking the password.
+    """At most STUDIO_LOGIN_MAX_FAILURES wrong passwords for one name from one address per
+    STUDIO_LOGIN_LOCKOUT_SECONDS; after that, further tries are refused without checking the
+    password.
 
     Each try takes one attempt from the allowance before the password is checked (the check
     and the count are one conditional UPDATE, gallery.jobs.limits), so parallel guesses get no
@@ -70,11 +71,11 @@ class ThrottledLoginMixin:
         attempt = limits.take(
             _throttle_key(self.request, username),
             1,
-            limit=settings.LOGIN_MAX_FAILURES,
-            window_seconds=settings.LOGIN_LOCKOUT_SECONDS,
+            limit=settings.STUDIO_LOGIN_MAX_FAILURES,
+            window_seconds=settings.STUDIO_LOGIN_LOCKOUT_SECONDS,
         )
         if isinstance(attempt, limits.Refused):
-            minutes = max(1, settings.LOGIN_LOCKOUT_SECONDS // 60)
+            minutes = max(1, settings.STUDIO_LOGIN_LOCKOUT_SECONDS // 60)
             raise ValidationError(
                 f"Too many failed sign-ins for this account. Wait {minutes} minutes and try again.",
                 code="throttled",

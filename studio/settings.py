@@ -77,7 +77,7 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
 # Everything the studio writes at run time lives under one folder.
-VAR_DIR = Path(env("STUDIO_VAR_DIR") or BASE_DIR / "var")
+STUDIO_VAR_DIR = Path(env("STUDIO_VAR_DIR") or BASE_DIR / "var")
 
 # The key that signs sessions, CSRF tokens and gallery cursors. A server without one refuses
 # to start: a key everybody knows would let anyone forge a session. On one's own machine
@@ -91,7 +91,7 @@ if not SECRET_KEY:
             'value, e.g. python -c "import secrets; print(secrets.token_urlsafe(50))"; on your '
             "own machine, STUDIO_LOCAL_SECRET_KEY=true keeps a generated one in var/."
         )
-    SECRET_KEY = local_secret_key(VAR_DIR / "secret_key")
+    SECRET_KEY = local_secret_key(STUDIO_VAR_DIR / "secret_key")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -150,7 +150,7 @@ TEMPLATES = [
 # A web process keeps its connection between requests (opening one costs PostgreSQL a new
 # backend process, several milliseconds a page); the worker closes its own after each use
 # (gallery.engine.db_slot, and studio.celery sets this to 0 there).
-SQLITE_PATH = VAR_DIR / "studio.sqlite3"
+SQLITE_PATH = STUDIO_VAR_DIR / "studio.sqlite3"
 DATABASES = {
     "default": dj_database_url.parse(
         env("DATABASE_URL") or f"sqlite:///{SQLITE_PATH}",
@@ -204,10 +204,10 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT = STUDIO_VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
-MEDIA_ROOT = Path(env("STUDIO_MEDIA_ROOT") or VAR_DIR / "media")
+MEDIA_ROOT = Path(env("STUDIO_MEDIA_ROOT") or STUDIO_VAR_DIR / "media")
 STORAGES: dict[str, dict] = {
     "default": {"BACKEND": "gallery.media.storage.AtomicFileSystemStorage"},
     # The container image collects static files at build time into hashed, compressed
@@ -244,7 +244,7 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # --- Celery -------------------------------------------------------------------------------
 # Default broker: kombu's filesystem transport under var/broker (no server needed). The
 # database is the source of truth for jobs; the broker only rings the doorbell.
-BROKER_DIR = VAR_DIR / "broker"
+BROKER_DIR = STUDIO_VAR_DIR / "broker"
 CELERY_BROKER_URL = env("CELERY_BROKER_URL") or "filesystem://"
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # kombu's own transport writes message files in place, and a worker polling the folder
@@ -268,31 +268,41 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- The image API --------------------------------------------------------------------------
-# The key itself is never put into settings: gallery.images_api reads it from the
+# The key itself is never put into settings: gallery.imagesapi.client reads it from the
 # environment of the process that calls the API. Settings only know whether one is set.
 OPENAI_KEY_IS_SET = bool(env("OPENAI_API_KEY"))
-STANDIN_PORT = env_int("STUDIO_STANDIN_PORT", 8001)
+STUDIO_STANDIN_PORT = env_int("STUDIO_STANDIN_PORT", 8001)
+# What `manage.py run_studio` starts (its options override these): the web server's address,
+# the worker's threads (API calls in flight), and the stand-in's seconds per request.
+STUDIO_HOST = env("STUDIO_HOST") or "127.0.0.1"
+STUDIO_PORT = env_int("STUDIO_PORT", 8000)
+STUDIO_WORKER_CONCURRENCY = env_int("STUDIO_WORKER_CONCURRENCY", 200)
+STUDIO_STANDIN_LATENCY = env_float("STUDIO_STANDIN_LATENCY", 2.0)
 USING_STANDIN = not OPENAI_KEY_IS_SET
 OPENAI_BASE_URL = (
     env("OPENAI_BASE_URL")
-    or ("https://api.openai.com/v1" if OPENAI_KEY_IS_SET else f"http://127.0.0.1:{STANDIN_PORT}/v1")
+    or (
+        "https://api.openai.com/v1"
+        if OPENAI_KEY_IS_SET
+        else f"http://127.0.0.1:{STUDIO_STANDIN_PORT}/v1"
+    )
 ).rstrip("/")
 # Generations take up to two minutes; high quality and multi-image edits longer.
-IMAGES_API_CONNECT_TIMEOUT = env_float("STUDIO_API_CONNECT_TIMEOUT", 10.0)
-IMAGES_API_READ_TIMEOUT = env_float("STUDIO_API_READ_TIMEOUT", 300.0)
+STUDIO_API_CONNECT_TIMEOUT = env_float("STUDIO_API_CONNECT_TIMEOUT", 10.0)
+STUDIO_API_READ_TIMEOUT = env_float("STUDIO_API_READ_TIMEOUT", 300.0)
 # The largest image the studio downloads when an answer links to one (`url`) instead of
 # carrying it (`b64_json`).
-IMAGES_API_MAX_IMAGE_BYTES = env_int("STUDIO_API_MAX_IMAGE_BYTES", 64 * 1024 * 1024)
+STUDIO_API_MAX_IMAGE_BYTES = env_int("STUDIO_API_MAX_IMAGE_BYTES", 64 * 1024 * 1024)
 # Retries of transient API failures: attempts per job and the backoff schedule.
-JOB_MAX_ATTEMPTS = env_int("STUDIO_JOB_MAX_ATTEMPTS", 4)
-JOB_RETRY_BASE_DELAY = env_float("STUDIO_RETRY_BASE_DELAY", 2.0)
-JOB_RETRY_MAX_DELAY = env_float("STUDIO_RETRY_MAX_DELAY", 120.0)
+STUDIO_JOB_MAX_ATTEMPTS = env_int("STUDIO_JOB_MAX_ATTEMPTS", 4)
+STUDIO_RETRY_BASE_DELAY = env_float("STUDIO_RETRY_BASE_DELAY", 2.0)
+STUDIO_RETRY_MAX_DELAY = env_float("STUDIO_RETRY_MAX_DELAY", 120.0)
 # The job engine (gallery/engine.py). A worker holds a lease on each job it runs and renews
-# it while alive; a job whose lease runs out is taken up again, at most JOB_MAX_LOSSES times.
-JOB_LEASE_SECONDS = env_float("STUDIO_JOB_LEASE_SECONDS", 60.0)
-JOB_MAX_LOSSES = env_int("STUDIO_JOB_MAX_LOSSES", 3)
+# it while alive; a job whose lease runs out is taken up again, at most STUDIO_JOB_MAX_LOSSES times.
+STUDIO_JOB_LEASE_SECONDS = env_float("STUDIO_JOB_LEASE_SECONDS", 60.0)
+STUDIO_JOB_MAX_LOSSES = env_int("STUDIO_JOB_MAX_LOSSES", 3)
 # How often each worker re-rings the doorbell for jobs nobody is coming for.
-DOORBELL_SECONDS = env_float("STUDIO_DOORBELL_SECONDS", 30.0)
+STUDIO_DOORBELL_SECONDS = env_float("STUDIO_DOORBELL_SECONDS", 30.0)
 # Limits across every worker, enforced through the database: concurrent API calls, and
 # images asked for per rolling minute (0 = no limit; OpenAI's tiers start at 5).
 STUDIO_MAX_CONCURRENT_CALLS = env_int("STUDIO_MAX_CONCURRENT_CALLS", 200)
@@ -327,7 +337,7 @@ C2PA_SIGN_CERT_FILE = env("C2PA_SIGN_CERT_FILE")
 C2PA_SIGN_KEY_FILE = env("C2PA_SIGN_KEY_FILE")
 C2PA_SIGN_ALG = env("C2PA_SIGN_ALG") or "es256"
 C2PA_TSA_URL = env("C2PA_TSA_URL") or None
-C2PA_DEV_DIR = VAR_DIR / "c2pa-dev"
+C2PA_DEV_DIR = STUDIO_VAR_DIR / "c2pa-dev"
 
 # --- Serving media ---------------------------------------------------------------------------
 # Media is only ever sent by a view that checked who may see it. "off": Django streams it;
@@ -344,25 +354,25 @@ STUDIO_MEDIA_ACCEL_PREFIX = env("STUDIO_MEDIA_ACCEL_PREFIX") or (
 )
 
 # --- Uploads --------------------------------------------------------------------------------
-UPLOAD_MAX_BYTES = env_int("STUDIO_UPLOAD_MAX_BYTES", 50 * 1024 * 1024)
-UPLOAD_MAX_PIXELS = env_int("STUDIO_UPLOAD_MAX_PIXELS", 40_000_000)
+STUDIO_UPLOAD_MAX_BYTES = env_int("STUDIO_UPLOAD_MAX_BYTES", 50 * 1024 * 1024)
+STUDIO_UPLOAD_MAX_PIXELS = env_int("STUDIO_UPLOAD_MAX_PIXELS", 40_000_000)
 # One side at most this many times the other: decoders pay per row (or column), so a thin
 # image costs far more than its pixel count says.
-UPLOAD_MAX_ASPECT_RATIO = env_int("STUDIO_UPLOAD_MAX_ASPECT_RATIO", 20)
+STUDIO_UPLOAD_MAX_ASPECT_RATIO = env_int("STUDIO_UPLOAD_MAX_ASPECT_RATIO", 20)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 4 * 1024 * 1024
 
 # --- Security -------------------------------------------------------------------------------
-# STUDIO_HTTPS=true when the studio is served over HTTPS (behind a TLS-terminating proxy
+# STUDIO_HTTPS=true when the studio is served over STUDIO_HTTPS (behind a TLS-terminating proxy
 # that sets X-Forwarded-Proto): secure cookies, HSTS and redirects to https.
-HTTPS = env_bool("STUDIO_HTTPS", False)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
-SECURE_SSL_REDIRECT = HTTPS
-SESSION_COOKIE_SECURE = HTTPS
-CSRF_COOKIE_SECURE = HTTPS
-SECURE_HSTS_SECONDS = 31_536_000 if HTTPS else 0
-SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
-SECURE_HSTS_PRELOAD = HTTPS
+STUDIO_HTTPS = env_bool("STUDIO_HTTPS", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if STUDIO_HTTPS else None
+SECURE_SSL_REDIRECT = STUDIO_HTTPS
+SESSION_COOKIE_SECURE = STUDIO_HTTPS
+CSRF_COOKIE_SECURE = STUDIO_HTTPS
+SECURE_HSTS_SECONDS = 31_536_000 if STUDIO_HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = STUDIO_HTTPS
+SECURE_HSTS_PRELOAD = STUDIO_HTTPS
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -377,8 +387,8 @@ STUDIO_GATEWAY_URL_SECONDS = env_int("STUDIO_GATEWAY_URL_SECONDS", 3600)
 # /healthz tells anonymous callers only whether the studio is healthy; staff, and callers
 # sending "Authorization: Bearer <this token>" (a monitoring system), get every part's detail.
 STUDIO_HEALTH_TOKEN = env("STUDIO_HEALTH_TOKEN")
-LOGIN_MAX_FAILURES = env_int("STUDIO_LOGIN_MAX_FAILURES", 5)
-LOGIN_LOCKOUT_SECONDS = env_int("STUDIO_LOGIN_LOCKOUT_SECONDS", 900)
+STUDIO_LOGIN_MAX_FAILURES = env_int("STUDIO_LOGIN_MAX_FAILURES", 5)
+STUDIO_LOGIN_LOCKOUT_SECONDS = env_int("STUDIO_LOGIN_LOCKOUT_SECONDS", 900)
 
 # Django's cache (CACHE_URL=redis://... shares it across machines). Rate limits and the
 # sign-in throttle count in the database instead (gallery/jobs/limits.py), where the check
@@ -391,7 +401,7 @@ CACHES = {
     if env("CACHE_URL")
     else {
         "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-        "LOCATION": str(VAR_DIR / "cache"),
+        "LOCATION": str(STUDIO_VAR_DIR / "cache"),
     }
 }
 

@@ -38,7 +38,7 @@ def standin_server():
 def standin(standin_server, settings):
     """The real stand-in HTTP server, reset to a clean configuration, as the image API."""
     settings.OPENAI_BASE_URL = standin_server.url
-    settings.JOB_RETRY_BASE_DELAY = 0.01
+    settings.STUDIO_RETRY_BASE_DELAY = 0.01
     standin_server.configure(
         latency=0.0,
         faults=[],

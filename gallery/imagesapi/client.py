@@ -120,8 +120,8 @@ def _http() -> httpx.Client:
         if _client is None:
             _client = httpx.Client(
                 timeout=httpx.Timeout(
-                    connect=settings.IMAGES_API_CONNECT_TIMEOUT,
-                    read=settings.IMAGES_API_READ_TIMEOUT,
+                    connect=settings.STUDIO_API_CONNECT_TIMEOUT,
+                    read=settings.STUDIO_API_READ_TIMEOUT,
                     write=60.0,
                     pool=None,
                 ),
@@ -533,7 +533,7 @@ def _checked_image(data: bytes, request_id: str = "") -> bytes:
 # API), so fetching it must not become a way into the studio's own network: only https, or the
 # configured API's own origin (the stand-in serves plain http on loopback); never an address
 # that is loopback, private, link-local or otherwise not public, checked on the address
-# actually connected to, for every redirect hop; and never more than IMAGES_API_MAX_IMAGE_BYTES.
+# actually connected to, for every redirect hop; and never more than STUDIO_API_MAX_IMAGE_BYTES.
 
 MAX_DOWNLOAD_REDIRECTS = 5
 
@@ -601,8 +601,8 @@ def _download_client() -> httpx.Client:
             _downloader = httpx.Client(
                 transport=_DownloadTransport(),
                 timeout=httpx.Timeout(
-                    connect=settings.IMAGES_API_CONNECT_TIMEOUT,
-                    read=settings.IMAGES_API_READ_TIMEOUT,
+                    connect=settings.STUDIO_API_CONNECT_TIMEOUT,
+                    read=settings.STUDIO_API_READ_TIMEOUT,
                     write=60.0,
                     pool=None,
                 ),
@@ -619,7 +619,7 @@ def _is_svg(data: bytes) -> bool:
 
 def _download(url: str) -> bytes:
     """The bytes behind an answer's `url`, hop by hop, each hop checked (see above)."""
-    limit = settings.IMAGES_API_MAX_IMAGE_BYTES
+    limit = settings.STUDIO_API_MAX_IMAGE_BYTES
     try:
         target = httpx.URL(url)
     except (httpx.InvalidURL, TypeError):
@@ -817,4 +817,4 @@ def _describe(exc: Exception) -> str:
 
 
 def _timeout_text() -> str:
-    return f"{settings.IMAGES_API_READ_TIMEOUT:g} seconds"
+    return f"{settings.STUDIO_API_READ_TIMEOUT:g} seconds"

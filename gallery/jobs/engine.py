@@ -10,7 +10,7 @@ one short serialised transaction per claim:
   with everybody else's single images;
 - leases: a claimed job carries a lease that its worker's heartbeat renews while the worker
   lives. A job whose lease ran out (the worker was killed) goes back to the queue, at most
-  JOB_MAX_LOSSES times, then fails with a reason a person can read.
+  STUDIO_JOB_MAX_LOSSES times, then fails with a reason a person can read.
 
 A broker message is only a doorbell: whoever answers it claims the fairest job, whichever
 that is. Serialising claims costs a few milliseconds each and keeps the limits exact with
@@ -51,7 +51,7 @@ class Limited:
 
 
 def lease() -> timedelta:
-    return timedelta(seconds=settings.JOB_LEASE_SECONDS)
+    return timedelta(seconds=settings.STUDIO_JOB_LEASE_SECONDS)
 
 
 def new_holder() -> str:
@@ -248,7 +248,7 @@ def requeue_lost_jobs(*, limit: int = 500) -> int:
             mine = Job.objects.filter(
                 pk=pk, status=Job.Status.RUNNING, lease_expires_at__lt=now, lease_holder=holder
             )
-            if losses + 1 >= settings.JOB_MAX_LOSSES:
+            if losses + 1 >= settings.STUDIO_JOB_MAX_LOSSES:
                 changed = mine.update(
                     status=Job.Status.FAILED,
                     losses=losses + 1,
@@ -335,7 +335,7 @@ def jobs_needing_a_doorbell(*, limit: int = 500) -> list[int]:
     worker was killed) go back to the queue first. Sending a job twice is harmless: only
     one claim can win."""
     requeue_lost_jobs(limit=limit)
-    overdue = timezone.now() - timedelta(seconds=settings.DOORBELL_SECONDS)
+    overdue = timezone.now() - timedelta(seconds=settings.STUDIO_DOORBELL_SECONDS)
     stale = Job.objects.filter(status=Job.Status.QUEUED).filter(
         Q(next_attempt_at__isnull=True, created_at__lt=overdue) | Q(next_attempt_at__lt=overdue)
     )

@@ -216,7 +216,9 @@ def _revised_prompt(result: imagesapi.Result, index: int) -> str:
 def _record_failure(job, error: imagesapi.APIError, timing: "_Timing") -> float | None:
     # The budget counts calls that got an answer (or a timeout), not calls whose worker died.
     attempts = job.attempts - job.losses
-    retry = isinstance(error, imagesapi.TransientError) and attempts < settings.JOB_MAX_ATTEMPTS
+    retry = (
+        isinstance(error, imagesapi.TransientError) and attempts < settings.STUDIO_JOB_MAX_ATTEMPTS
+    )
     now = timezone.now()
     # Only while this worker still holds the job: it may have been canceled, or taken over
     # after this worker's lease ran out.
@@ -275,8 +277,10 @@ def _log_attempt(job, timing, outcome, request_id, error=None, note: str = "") -
 
 def retry_delay(attempts: int, retry_after: float | None) -> float:
     """Exponential backoff with jitter; the API's Retry-After wins when it asks for longer."""
-    backoff = min(settings.JOB_RETRY_MAX_DELAY, settings.JOB_RETRY_BASE_DELAY * 2 ** (attempts - 1))
+    backoff = min(
+        settings.STUDIO_RETRY_MAX_DELAY, settings.STUDIO_RETRY_BASE_DELAY * 2 ** (attempts - 1)
+    )
     backoff *= 0.75 + random.random() / 4
     if retry_after is not None:
-        backoff = max(backoff, min(retry_after, settings.JOB_RETRY_MAX_DELAY))
+        backoff = max(backoff, min(retry_after, settings.STUDIO_RETRY_MAX_DELAY))
     return backoff

@@ -47,7 +47,7 @@ class CheckedUpload:
 def check(data: bytes, *, name: str = "", declared_type: str = "") -> CheckedUpload:
     """Accept a PNG, JPEG or WebP file within the limits, or raise UploadRefused."""
     label = f"{name}: " if name else ""
-    limit = settings.UPLOAD_MAX_BYTES
+    limit = settings.STUDIO_UPLOAD_MAX_BYTES
     if len(data) > limit:
         raise UploadRefused(
             f"{label}the file is {len(data) / 1e6:.1f} MB; the limit is {limit / 1e6:.0f} MB."

@@ -115,16 +115,16 @@ def _open(data: bytes, formats: dict = CONTENT_TYPES) -> tuple[str, PIL.Image.Im
 
 def check_dimensions(width: int, height: int) -> None:
     """Refuse sizes whose decoding costs far more than their pixels are worth: more than
-    UPLOAD_MAX_PIXELS, or a side more than UPLOAD_MAX_ASPECT_RATIO times the other (a
-    1 x 40,000,000 PNG is 76 KB and takes seconds: decoders pay per row)."""
+    STUDIO_UPLOAD_MAX_PIXELS, or a side more than STUDIO_UPLOAD_MAX_ASPECT_RATIO times the
+    other (a 1 x 40,000,000 PNG is 76 KB and takes seconds: decoders pay per row)."""
     if width < 1 or height < 1:
         raise NotAnImage("The image has no pixels.")
-    if width * height > settings.UPLOAD_MAX_PIXELS:
+    if width * height > settings.STUDIO_UPLOAD_MAX_PIXELS:
         raise NotAnImage(
             f"The image is {width}x{height} pixels; the limit is "
-            f"{settings.UPLOAD_MAX_PIXELS:,} pixels."
+            f"{settings.STUDIO_UPLOAD_MAX_PIXELS:,} pixels."
         )
-    ratio = settings.UPLOAD_MAX_ASPECT_RATIO
+    ratio = settings.STUDIO_UPLOAD_MAX_ASPECT_RATIO
     if max(width, height) > ratio * min(width, height):
         raise NotAnImage(
             f"The image is {width}x{height} pixels; one side may be at most {ratio:g} times "
@@ -248,7 +248,7 @@ _SVG_NUMBER = r'\s*=\s*["\']\s*([0-9.]+)\s*(?:px)?\s*["\']'
 
 
 def _store_svg(data: bytes) -> StoredImage:
-    if len(data) > settings.UPLOAD_MAX_BYTES:
+    if len(data) > settings.STUDIO_UPLOAD_MAX_BYTES:
         raise NotAnImage("The SVG file is larger than the upload limit.")
     root = _SVG_ROOT.search(data[:65536])
     if root is None:

@@ -39,7 +39,7 @@ class VerifyForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        limit = settings.UPLOAD_MAX_BYTES
+        limit = settings.STUDIO_UPLOAD_MAX_BYTES
         if upload.size > limit:
             raise forms.ValidationError(
                 f"The file is {filesizeformat(upload.size)}; the limit is {filesizeformat(limit)}."
@@ -106,7 +106,7 @@ def verify_add(request):
 
 
 def _verify_page(request, context: dict, status: int = 200):
-    context["upload_max_bytes"] = settings.UPLOAD_MAX_BYTES
+    context["upload_max_bytes"] = settings.STUDIO_UPLOAD_MAX_BYTES
     context["default_visibility"] = accounts.default_visibility(request.user)
     return render(request, "gallery/verify.html", context, status=status)
 

@@ -29,7 +29,7 @@ def test_login_is_throttled_after_repeated_failures(client, alice, settings, tmp
             "LOCATION": str(tmp_path),
         }
     }
-    settings.LOGIN_MAX_FAILURES = 3
+    settings.STUDIO_LOGIN_MAX_FAILURES = 3
     url = reverse("login")
     for _ in range(3):
         response = client.post(url, {"username": "alice", "password": "wrong"})

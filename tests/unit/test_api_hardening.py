@@ -236,7 +236,7 @@ def test_only_public_addresses_count_as_public(address, public):
 
 
 def test_a_download_larger_than_the_limit_is_refused_without_reading_it_all(gateway, settings):
-    settings.IMAGES_API_MAX_IMAGE_BYTES = 1000
+    settings.STUDIO_API_MAX_IMAGE_BYTES = 1000
     gateway.routes["/files/big.png"] = (200, {}, png_bytes((400, 400)) + b"\0" * 5000)
     gateway.routes["/files/undeclared.png"] = (200, {"Content-Length": None}, b"\0" * 5000)
     for path in ("/files/big.png", "/files/undeclared.png"):

@@ -110,13 +110,13 @@ def test_bad_uploads_are_refused_with_a_clear_message(data, declared, message):
 
 
 def test_upload_over_the_byte_limit_is_refused(settings):
-    settings.UPLOAD_MAX_BYTES = 1000
+    settings.STUDIO_UPLOAD_MAX_BYTES = 1000
     with pytest.raises(uploads.UploadRefused, match="the limit is 0 MB|limit is"):
         uploads.check(b"\x89PNG" + b"\x00" * 2000, name="big.png")
 
 
 def test_upload_over_the_pixel_limit_is_refused(settings):
-    settings.UPLOAD_MAX_PIXELS = 1000
+    settings.STUDIO_UPLOAD_MAX_PIXELS = 1000
     with pytest.raises(uploads.UploadRefused, match="pixels"):
         uploads.check(png(100, 100), name="wide.png")
 

@@ -58,7 +58,7 @@ def test_each_fault_class_is_transient_or_permanent_with_a_readable_message(
     standin, settings, fresh_client, fault, kind, words
 ):
     if fault == "hang":
-        settings.IMAGES_API_READ_TIMEOUT = 1.5
+        settings.STUDIO_API_READ_TIMEOUT = 1.5
         standin.configure(hang_seconds=4)
     with pytest.raises(imagesapi.APIError) as caught:
         imagesapi.generate(
@@ -92,7 +92,7 @@ def test_rate_limit_429_carries_the_servers_retry_after(standin):
 
 
 def test_backoff_doubles_with_jitter_within_bounds(settings):
-    settings.JOB_RETRY_BASE_DELAY, settings.JOB_RETRY_MAX_DELAY = 2.0, 120.0
+    settings.STUDIO_RETRY_BASE_DELAY, settings.STUDIO_RETRY_MAX_DELAY = 2.0, 120.0
     for attempts, full in [(1, 2.0), (2, 4.0), (3, 8.0), (10, 120.0)]:
         delays = [jobs.retry_delay(attempts, None) for _ in range(200)]
         assert all(0.75 * full <= d <= full for d in delays), (attempts, min(delays))
@@ -100,7 +100,7 @@ def test_backoff_doubles_with_jitter_within_bounds(settings):
 
 
 def test_retry_after_is_honoured_up_to_the_cap(settings):
-    settings.JOB_RETRY_BASE_DELAY, settings.JOB_RETRY_MAX_DELAY = 2.0, 30.0
+    settings.STUDIO_RETRY_BASE_DELAY, settings.STUDIO_RETRY_MAX_DELAY = 2.0, 30.0
     assert jobs.retry_delay(1, 20.0) == 20.0
     assert jobs.retry_delay(1, 500.0) == 30.0
     assert jobs.retry_delay(1, 0.1) >= 1.5  # a shorter Retry-After never shortens backoff
@@ -117,7 +117,7 @@ def test_permanent_errors_are_never_retried(alice, standin, fault):
 
 
 def test_transient_errors_retry_within_the_budget_then_fail_readably(alice, standin, settings):
-    settings.JOB_MAX_ATTEMPTS = 3
+    settings.STUDIO_JOB_MAX_ATTEMPTS = 3
     job = queued_job(alice, prompt="a heron [fault:503]")
     delays = []
     for _ in range(3):
@@ -235,7 +235,7 @@ def test_renewal_keeps_only_this_workers_leases_alive(alice):
 
 
 def test_a_job_whose_workers_keep_dying_fails_with_a_readable_reason(alice, settings):
-    settings.JOB_MAX_LOSSES = 2
+    settings.STUDIO_JOB_MAX_LOSSES = 2
     job = queued_job(alice)
     for _ in range(2):
         claim()
@@ -323,7 +323,7 @@ def test_check_gallery_finds_and_repairs_what_it_safely_can(alice, standin, medi
 
 
 def test_calls_cut_off_by_a_dying_worker_do_not_use_up_the_retry_budget(alice, standin, settings):
-    settings.JOB_MAX_ATTEMPTS = 2
+    settings.STUDIO_JOB_MAX_ATTEMPTS = 2
     job = queued_job(alice, prompt="a heron [fault:503]")
     Job.objects.filter(pk=job.pk).update(attempts=3, losses=3)
     assert jobs.run_job(jobs.claim_job(job.pk)) is not None  # first answered call

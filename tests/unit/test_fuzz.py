@@ -447,7 +447,7 @@ def test_fuzz_boards(alice_client, alice, bob):
 def test_fuzz_sign_up_and_sign_in(client, alice, settings):
     from django.contrib.auth import get_user_model
 
-    settings.LOGIN_MAX_FAILURES = 10_000
+    settings.STUDIO_LOGIN_MAX_FAILURES = 10_000
     tally = Counter()
     people = get_user_model().objects
 

@@ -351,7 +351,7 @@ def test_an_unreadable_answer_fails_the_job_at_once_and_says_so(alice, standin, 
     from gallery import jobs
     from gallery.models import Job
 
-    settings.JOB_MAX_ATTEMPTS = 4
+    settings.STUDIO_JOB_MAX_ATTEMPTS = 4
     job = jobs.create_job(owner=alice, prompt="x [fault:bad_image]", model="gpt-image-2")
     assert jobs.run_job(jobs.claim_job(job.pk)) is None  # no retry scheduled
     job.refresh_from_db()

@@ -340,7 +340,7 @@ def test_verify_text_with_an_image_name_is_refused(alice_client):
 
 
 def test_verify_refuses_files_over_the_limit(alice_client, settings):
-    settings.UPLOAD_MAX_BYTES = 10_000
+    settings.STUDIO_UPLOAD_MAX_BYTES = 10_000
     response = upload(alice_client, fixture(CAPE_BEAR), "bear.webp")
     assert response.status_code == 400
     assert "the limit is 9.8\xa0KB" in response.content.decode()

@@ -22,7 +22,7 @@ def test_a_busy_web_port_is_refused_with_the_make_variable_to_change(busy_port):
 
 def test_a_busy_standin_port_is_refused_with_the_make_variable_to_change(busy_port, settings):
     settings.USING_STANDIN = True
-    settings.STANDIN_PORT = busy_port
+    settings.STUDIO_STANDIN_PORT = busy_port
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         free = s.getsockname()[1]

@@ -67,8 +67,8 @@ def test_transient_failure_requeues_with_backoff(alice, standin):
 
 
 def test_retry_after_from_the_api_is_honoured(settings):
-    settings.JOB_RETRY_BASE_DELAY = 0.01
-    settings.JOB_RETRY_MAX_DELAY = 60
+    settings.STUDIO_RETRY_BASE_DELAY = 0.01
+    settings.STUDIO_RETRY_MAX_DELAY = 60
     assert jobs.retry_delay(1, 7.5) == 7.5
     assert jobs.retry_delay(1, 600) == 60
     assert 0.0075 <= jobs.retry_delay(1, None) <= 0.01
@@ -84,7 +84,7 @@ def test_permanent_failure_fails_at_once(alice, standin):
 
 
 def test_attempt_budget_ends_in_a_readable_failure(alice, standin, settings):
-    settings.JOB_MAX_ATTEMPTS = 2
+    settings.STUDIO_JOB_MAX_ATTEMPTS = 2
     job = queued_job(alice, prompt="down [fault:500]")
     assert run(job) is not None
     Job.objects.filter(pk=job.pk).update(next_attempt_at=None)
@@ -97,7 +97,7 @@ def test_attempt_budget_ends_in_a_readable_failure(alice, standin, settings):
 
 @pytest.mark.parametrize("fault", ["html", "truncated", "bad_image"])
 def test_broken_answers_store_nothing(alice, standin, settings, fault):
-    settings.JOB_MAX_ATTEMPTS = 1
+    settings.STUDIO_JOB_MAX_ATTEMPTS = 1
     job = queued_job(alice, prompt=f"broken [fault:{fault}]")
     run(job)
     job.refresh_from_db()

@@ -16,7 +16,7 @@ THROTTLED = "Too many failed sign-ins"
 
 @pytest.fixture
 def three_tries(settings):
-    settings.LOGIN_MAX_FAILURES = 3
+    settings.STUDIO_LOGIN_MAX_FAILURES = 3
 
 
 def sign_in(client, username, password, page="login"):

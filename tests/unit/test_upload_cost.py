@@ -62,7 +62,7 @@ def test_thin_images_are_refused_from_the_header_before_decoding(width, height, 
 
 
 def test_the_aspect_limit_is_a_setting(settings):
-    settings.UPLOAD_MAX_ASPECT_RATIO = 50
+    settings.STUDIO_UPLOAD_MAX_ASPECT_RATIO = 50
     assert uploads.check(grey_png(1, 50), name="thin.png").height == 50
     with pytest.raises(uploads.UploadRefused, match="at most 50 times"):
         uploads.check(grey_png(1, 51), name="thin.png")

@@ -72,7 +72,7 @@ class Command(BaseCommand):
             raise CommandError("--ingredients must be at least 1")
         if not CREDENTIALS.is_dir():
             raise CommandError(f"The shared test credentials are not at {CREDENTIALS}")
-        path = Path(settings.VAR_DIR) / "bench" / f"verify-{ingredients}-ingredients.png"
+        path = Path(settings.STUDIO_VAR_DIR) / "bench" / f"verify-{ingredients}-ingredients.png"
         if not path.exists():
             started = time.perf_counter()
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,5 @@
 import ctypes
 import logging
-import os
 import signal
 import socket
 import subprocess
@@ -36,12 +35,12 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--host", default=os.environ.get("STUDIO_HOST", "127.0.0.1"))
-        parser.add_argument("--port", type=int, default=int(os.environ.get("STUDIO_PORT", "8000")))
+        parser.add_argument("--host", default=settings.STUDIO_HOST)
+        parser.add_argument("--port", type=int, default=settings.STUDIO_PORT)
         parser.add_argument(
             "--concurrency",
             type=int,
-            default=int(os.environ.get("STUDIO_WORKER_CONCURRENCY", "200")),
+            default=settings.STUDIO_WORKER_CONCURRENCY,
             help="API calls one worker keeps in flight (threads)",
         )
 
@@ -52,16 +51,19 @@ class Command(BaseCommand):
         commands["worker"] = worker_command(options["concurrency"])
         if settings.USING_STANDIN:
             _refuse_busy_port(
-                "127.0.0.1", settings.STANDIN_PORT, "the stand-in API", "make run STANDIN_PORT=8003"
+                "127.0.0.1",
+                settings.STUDIO_STANDIN_PORT,
+                "the stand-in API",
+                "make run STANDIN_PORT=8003",
             )
             commands["standin"] = [
                 sys.executable,
                 "manage.py",
                 "standin_api",
                 "--port",
-                str(settings.STANDIN_PORT),
+                str(settings.STUDIO_STANDIN_PORT),
                 "--latency",
-                os.environ.get("STUDIO_STANDIN_LATENCY", "2"),
+                str(settings.STUDIO_STANDIN_LATENCY),
             ]
         url = f"http://{host}:{port}/"
         # The sign-in page: any visitor gets it, and it needs the database but not a worker.

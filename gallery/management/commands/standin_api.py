@@ -24,7 +24,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument(
-            "--port", type=int, default=getattr(settings, "STANDIN_PORT", 8001), help="0: any"
+            "--port",
+            type=int,
+            default=getattr(settings, "STUDIO_STANDIN_PORT", 8001),
+            help="0: any",
         )
         parser.add_argument("--latency", type=float, default=0.0, help="seconds per request")
         parser.add_argument("--jitter", type=float, default=0.0, help="+/- seconds of latency")
