@@ -15,6 +15,7 @@ from django.db.models import Case, DecimalField, F, Sum, When
 from django.utils import timezone
 
 from gallery.imagesapi import registry
+from gallery.jobs.refused import Refused
 from gallery.models import Job, Profile
 
 # Any fixed number: the key of the PostgreSQL advisory lock that serializes budget checks.
@@ -22,7 +23,7 @@ LOCK_KEY = 7_000_007
 NEAR = Decimal("0.8")  # "near the limit" from 80 % on
 
 
-class OverBudget(Exception):
+class OverBudget(Refused):
     """The job would take spending past a limit; the message says by how much."""
 
 

@@ -9,12 +9,13 @@ from django.db import transaction
 from gallery import accounts
 from gallery.imagesapi import discovery, registry
 from gallery.jobs import budgets
+from gallery.jobs.refused import Refused
 from gallery.models import Job, JobInput
 
 log = logging.getLogger(__name__)
 
 
-class ModelUnavailable(ValueError):
+class ModelUnavailable(Refused, ValueError):
     """The model cannot take new jobs (shut down, or not usable with this key)."""
 
 

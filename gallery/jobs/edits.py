@@ -21,6 +21,7 @@ from django.db import transaction
 from gallery import imagesapi, media, provenance
 from gallery.imagesapi import discovery, registry
 from gallery.jobs import budgets, create, engine, pending_uploads, uploads
+from gallery.jobs.refused import Refused
 from gallery.models import Image, ImageParent, Job, JobInput, Profile
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ log = logging.getLogger(__name__)
 COMPOSITE_DESCRIPTION = "Kept the unmasked pixels of the original; only the masked area changed."
 
 
-class EditRefused(ValueError):
+class EditRefused(Refused, ValueError):
     """The edit cannot be sent as asked; the message says what to change."""
 
 

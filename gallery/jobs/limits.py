@@ -20,18 +20,19 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from gallery.jobs import refused
 from gallery.models import Allowance
 
 WINDOW_SECONDS = 60
 
 
-class LimitExceeded(Exception):
+class LimitExceeded(refused.Refused):
     """The person has used this minute's allowance; `message` says what and until when."""
 
+    status = 429
+
     def __init__(self, message: str, retry_after: int):
-        super().__init__(message)
-        self.message = message
-        self.retry_after = retry_after
+        super().__init__(message, retry_after=retry_after)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from gallery import media, provenance
 from gallery.jobs import engine
+from gallery.jobs.refused import Refused
 from gallery.models import Image, Profile
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ _ORIENTATION_TAG = 0x0112
 _DECLARED = {"image/png": "PNG", "image/jpeg": "JPEG", "image/jpg": "JPEG", "image/webp": "WebP"}
 
 
-class UploadRefused(ValueError):
+class UploadRefused(Refused, ValueError):
     """The file cannot be used; the message says why and what to do."""
 
 

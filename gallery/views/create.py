@@ -9,7 +9,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from gallery import access, accounts, jobs, tasks
 from gallery.forms import CUSTOM_SIZE, GenerateForm
 from gallery.imagesapi import discovery, registry
-from gallery.jobs import budgets, limits
+from gallery.jobs import limits
+from gallery.jobs.refused import Refused
 from gallery.models import Job
 from gallery.views import form_status
 
@@ -29,22 +30,16 @@ def create(request):
         try:
             with limits.charged(request.user, jobs=1):
                 job = jobs.create_job(owner=request.user, **form.cleaned_data)
-        except limits.LimitExceeded as refusal:
+        except Refused as refusal:
             form.add_error(None, refusal.message)
-            status = 200 if request.htmx else 429
+            # htmx swaps only 200 answers; a plain post gets the refusal's own status.
+            status = 200 if request.htmx else refusal.status
             response = render(
                 request, "gallery/create.html#generate-form", {"form": form}, status=status
             )
-            response["Retry-After"] = str(refusal.retry_after)
+            if refusal.retry_after:
+                response["Retry-After"] = str(refusal.retry_after)
             return response
-        except (budgets.OverBudget, jobs.ModelUnavailable) as refusal:
-            form.add_error(None, str(refusal))
-            return render(
-                request,
-                "gallery/create.html#generate-form",
-                {"form": form},
-                status=form_status(request),
-            )
         tasks.run_job.delay_on_commit(job.pk)
         if not request.htmx:
             return redirect(job)

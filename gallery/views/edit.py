@@ -10,7 +10,8 @@ from gallery import access, accounts, tasks
 from gallery.browse import lineage
 from gallery.forms import EditForm
 from gallery.imagesapi import registry
-from gallery.jobs import budgets, edits, limits, pending_uploads, uploads
+from gallery.jobs import edits, limits, pending_uploads, uploads
+from gallery.jobs.refused import Refused
 from gallery.models import Image, Job
 
 PICKER_SIZE = 24
@@ -28,14 +29,9 @@ def edit(request):
                 sent = len(request.FILES.getlist("uploads"))
                 with limits.charged(request.user, jobs=1, uploads=sent):
                     job = edits.create_edit_job(owner=request.user, **form.cleaned_data)
-            except limits.LimitExceeded as refusal:
+            except Refused as refusal:
                 form.add_error(None, refusal.message)
-                status, retry_after = 429, refusal.retry_after
-            except edits.EditRefused as error:
-                form.add_error(None, str(error))
-            except budgets.OverBudget as refusal:
-                form.add_error(None, str(refusal))
-                status = 400
+                status, retry_after = refusal.status, refusal.retry_after
         if job is None:
             if request.htmx:
                 response = render(
@@ -93,11 +89,10 @@ def upload(request):
         with limits.charged(request.user, uploads=1):
             # Private until an edit that uses it is submitted with the form's visibility.
             image = pending_uploads.stage(owner=request.user, upload=checked)
-    except uploads.UploadRefused as error:
-        return JsonResponse({"error": str(error)}, status=400)
-    except limits.LimitExceeded as refusal:
-        response = JsonResponse({"error": refusal.message}, status=429)
-        response["Retry-After"] = str(refusal.retry_after)
+    except Refused as refusal:
+        response = JsonResponse({"error": refusal.message}, status=refusal.status)
+        if refusal.retry_after:
+            response["Retry-After"] = str(refusal.retry_after)
         return response
     if image.provenance_state == Image.Provenance.PENDING:
         tasks.finish_upload.delay_on_commit(image.pk)

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from gallery import access, jobs, media, tasks
 from gallery.jobs import budgets, limits
+from gallery.jobs.refused import Refused
 from gallery.media import serving
 from gallery.models import Job
 from gallery.views.images import change_visibility, visibility_control
@@ -77,8 +78,8 @@ def job_retry(request, pk: int):
     try:
         with limits.charged(request.user, jobs=1):
             retry = jobs.retry_job(job, by=request.user, model=request.POST.get("model") or None)
-    except (limits.LimitExceeded, budgets.OverBudget, jobs.ModelUnavailable) as refusal:
-        context = {"job": job, "refusal": str(refusal)}
+    except Refused as refusal:
+        context = {"job": job, "refusal": refusal.message}
         if request.htmx:
             return render(request, "gallery/job.html#job-card", context)
         return render(request, "gallery/job.html", context, status=400)
