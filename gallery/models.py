@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import slugify
 
 if TYPE_CHECKING:
     from gallery.browse import search
@@ -228,6 +229,9 @@ class ImageQuerySet(models.QuerySet):
         return search.apply(self, query if isinstance(query, search.Query) else search.parse(query))
 
 
+DOWNLOAD_NAME_CHARS = 60  # of the prompt, in an original's file name
+
+
 class Image(models.Model):
     """One image file: an API output or an upload. The original bytes are stored exactly as
     received (they carry the C2PA manifest); thumbnails are separate, derived files."""
@@ -356,6 +360,17 @@ class Image(models.Model):
     @property
     def size(self) -> str:
         return f"{self.width}x{self.height}"
+
+    @property
+    def download_name(self) -> str:
+        """A file name a person recognises in their downloads folder: the prompt's first words
+        and the id (`a-lighthouse-at-dusk-1234.png`); `studio-1234.png` without a usable prompt."""
+        words = slugify(self.prompt)
+        if len(words) > DOWNLOAD_NAME_CHARS:
+            # At the last whole word that fits, unless the first word alone is too long.
+            cut = words[: DOWNLOAD_NAME_CHARS + 1]
+            words = cut.rsplit("-", 1)[0] if "-" in cut else cut[:DOWNLOAD_NAME_CHARS]
+        return f"{words or 'studio'}-{self.pk}.{self.extension}"
 
 
 def _visible_to(queryset, user):

@@ -50,7 +50,7 @@ def image_original(request, pk: int):
         request,
         image.file_name,
         content_type=image.content_type,
-        filename=f"studio-{image.pk}.{image.extension}",
+        filename=image.download_name,
         etag=image.sha256,
         private=image.is_private,
         attachment="download" in request.GET,

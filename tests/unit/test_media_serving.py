@@ -9,7 +9,7 @@ from django.urls import reverse
 from PIL import Image as PILImage
 
 from gallery import media
-from gallery.models import Visibility
+from gallery.models import Image, Visibility
 from gallery.provenance import verification
 from tests.helpers import finished
 
@@ -117,3 +117,24 @@ def test_media_has_no_public_url(alice_client, shared):
     for path in ("/media/", "/static/", "/"):
         assert Client().get(path + shared.file.name).status_code == 404
         assert alice_client.get(path + shared.thumbnail.name).status_code == 404
+
+
+def test_download_of_an_original_is_named_after_its_prompt(alice_client, shared):
+    Image.objects.filter(pk=shared.pk).update(prompt="A lighthouse at dusk, oil on canvas!")
+    download = alice_client.get(original(shared) + "?download")
+    assert download["Content-Disposition"] == (
+        f'attachment; filename="a-lighthouse-at-dusk-oil-on-canvas-{shared.pk}.png"'
+    )
+
+
+@pytest.mark.parametrize(
+    ("prompt", "name"),
+    [
+        ("", "studio-7.png"),
+        ("日本語の猫 🦊", "studio-7.png"),
+        ("word " * 40, "-".join(["word"] * 12) + "-7.png"),  # 59 characters: whole words only
+        ("x" * 100, "x" * 60 + "-7.png"),
+    ],
+)
+def test_download_names_are_short_slugs_with_a_fallback(prompt, name):
+    assert Image(pk=7, prompt=prompt, content_type="image/png").download_name == name
