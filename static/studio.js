@@ -42,3 +42,15 @@ document.addEventListener("click", async (event) => {
   button.textContent = "Copied";
   setTimeout(() => { button.textContent = label; }, 1500);
 });
+
+// "/" focuses the gallery's search box (as on GitHub and YouTube), unless the person is typing.
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
+  const target = event.target;
+  if (target.closest && target.closest("input, textarea, select, [contenteditable]")) return;
+  const box = document.getElementById("search-box");
+  if (!box) return;
+  event.preventDefault();
+  box.focus();
+  box.select();
+});
