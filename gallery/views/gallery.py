@@ -39,9 +39,30 @@ def _tile_links() -> dict[str, str]:
     }
 
 
+# The search form's submit button: its presence says the query string came from the form,
+# every filter in it, mostly empty, rather than from a link someone shared.
+FROM_FORM = "search"
+
+
+def _share_url(query) -> str:
+    """The gallery URL with only the parameters in use: the one to share or bookmark."""
+    kept = [
+        (name, value)
+        for name, values in query.lists()
+        if name != FROM_FORM
+        for value in values
+        if value.strip()
+    ]
+    return reverse("gallery:gallery") + ("?" + urlencode(kept) if kept else "")
+
+
 @login_required
 @require_GET
 def gallery(request):
+    if FROM_FORM in request.GET and not request.htmx:
+        # Submitted without JavaScript: the address bar should read ?q=fox, not
+        # ?q=fox&who=&model=&kind=... A link with empty parameters still works as it is.
+        return redirect(_share_url(request.GET))
     page = browse.browse(request.user, request.GET)
     starred = boards.starred_ids(user=request.user, images=page.images)
     links = _tile_links()
@@ -71,7 +92,10 @@ def gallery(request):
         "provenance_states": Image.Provenance.choices,
     }
     if request.htmx and request.htmx.target == "gallery-results":
-        return render(request, "gallery/gallery.html#results", context)
+        response = render(request, "gallery/gallery.html#results", context)
+        # The form asked htmx to push the URL it sent, every empty field included.
+        response["HX-Push-Url"] = _share_url(request.GET)
+        return response
     if request.htmx:
         return render(request, "gallery/gallery.html#page", context)
     return render(request, "gallery/gallery.html", context)

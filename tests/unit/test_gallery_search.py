@@ -380,6 +380,32 @@ def test_bad_filter_values_give_a_message_and_are_ignored(alice_client, alice, v
     assert prompts_for(alice, **params) == prompts_for(alice)
 
 
+# --- share URLs and the result count
+
+EMPTY_FORM = {"q": "fox", "who": "", "model": "", "kind": "", "from": "", "starred": ""}
+
+
+def test_form_submitted_without_javascript_redirects_to_a_url_without_empty_parameters(
+    alice_client,
+):
+    response = alice_client.get(GALLERY, {**EMPTY_FORM, "quality": "low", "search": "1"})
+    assert response.status_code == 302
+    assert response.url == "/?q=fox&quality=low"
+    everything_empty = alice_client.get(GALLERY, {"q": " ", "who": "", "search": "1"})
+    assert everything_empty.url == "/"
+
+
+def test_htmx_search_pushes_the_url_without_empty_parameters(alice_client):
+    headers = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "gallery-results"}
+    response = alice_client.get(GALLERY, {**EMPTY_FORM, "search": "1"}, **headers)
+    assert response.status_code == 200
+    assert response["HX-Push-Url"] == "/?q=fox"
+
+
+def test_a_shared_link_with_empty_parameters_still_opens_as_it_is(alice_client):
+    assert alice_client.get(GALLERY, EMPTY_FORM).status_code == 200
+
+
 def test_filters_survive_into_the_next_page_link(alice_client, alice):
     for i in range(browse.PAGE_SIZE + 2):
         make_image(alice, f"tree {i}", quality="low")
