@@ -25,6 +25,7 @@ from gallery.models import Board, BoardImage, Favourite, Image, Visibility
 PAGE_SIZE = 48
 WINDOWS = (1024, 4096)  # PostgreSQL search: the newest ids checked row by row first
 RANKED_LIMIT = 1000
+COUNT_LIMIT = 1000  # a search's result count stops here ("1,000+ images")
 CURSOR_SALT = "gallery.cursor"
 
 KINDS = {
@@ -96,6 +97,15 @@ class Page:
     next_cursor: str | None = None
     messages: list[str] = field(default_factory=list)
     board: Board | None = None
+    count: int | None = None  # a search's matches, up to COUNT_LIMIT (None: not counted)
+    count_more: bool = False  # there are more than `count`
+
+    @property
+    def count_label(self) -> str:
+        if self.count is None:
+            return ""
+        plural = "" if self.count == 1 and not self.count_more else "s"
+        return f"{self.count:,}{'+' if self.count_more else ''} image{plural}"
 
 
 def browse(user, data, *, page_size: int = PAGE_SIZE) -> Page:
@@ -125,7 +135,25 @@ def browse(user, data, *, page_size: int = PAGE_SIZE) -> Page:
         before = _before(data.get("cursor", ""), messages)
         page = _newest_page(images, query, members, before, page_size)
     page.params, page.messages, page.board = params, messages, board
+    if query and page.count is None and not data.get("cursor"):
+        page.count, page.count_more = _count(images, query)
     return page
+
+
+def _count(images, query) -> tuple[int, bool]:
+    """How many images match a search, counting no further than COUNT_LIMIT, and whether
+    there are more. Never a COUNT(*) of every match: at a million images a common word has
+    hundreds of thousands, read on every search. On SQLite, FTS5 offers the newest matches
+    (with the filters and visibility that are facets) and stops at the limit; SQL confirms
+    them. If SQL refuses some of a full batch, what is left is a lower bound (`more`)."""
+    if connections[images.db].vendor == "sqlite":
+        ids = search.sqlite_newest_ids(query, before=None, limit=COUNT_LIMIT + 1, using=images.db)
+        found = images.filter(pk__in=ids).count()
+        more = len(ids) > COUNT_LIMIT
+    else:
+        found = images.search(query).order_by()[: COUNT_LIMIT + 1].count()
+        more = found > COUNT_LIMIT
+    return min(found, COUNT_LIMIT), more
 
 
 def _filter(images, user, data, params, messages, facets):
@@ -434,4 +462,7 @@ def _ranked_page(images, query, token: str, page_size: int, messages: list[str])
     )
     if len(ranked) == RANKED_LIMIT and not more:
         messages.append(f"Relevance order shows the best {RANKED_LIMIT:,} matches.")
-    return Page(images=rows, params={}, next_cursor=cursor)
+    # The ranked matches are at hand: they are the count (up to RANKED_LIMIT).
+    shown = min(len(ordered), COUNT_LIMIT)
+    more_matches = len(ranked) == RANKED_LIMIT or len(ordered) > COUNT_LIMIT
+    return Page(images=rows, params={}, next_cursor=cursor, count=shown, count_more=more_matches)

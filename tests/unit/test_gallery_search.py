@@ -406,6 +406,33 @@ def test_a_shared_link_with_empty_parameters_still_opens_as_it_is(alice_client):
     assert alice_client.get(GALLERY, EMPTY_FORM).status_code == 200
 
 
+def count_shown(client, **params) -> str:
+    html = client.get(GALLERY, params).content.decode()
+    found = re.search(r'class="result-count">([^<]+)<', html)
+    return found.group(1) if found else ""
+
+
+def test_search_results_show_how_many_images_match(alice_client, alice, bob):
+    for i in range(3):
+        make_image(alice, f"heron {i}")
+    make_image(alice, "egret")
+    make_image(bob, "heron of bob's", visibility="private")  # not alice's to see
+    assert count_shown(alice_client, q="heron") == "3 images"
+    assert count_shown(alice_client, q="heron", order="relevance") == "3 images"
+    assert count_shown(alice_client, q="egret") == "1 image"
+    assert count_shown(alice_client) == ""  # no search, no count
+
+
+def test_result_count_stops_at_the_limit(alice_client, alice, monkeypatch):
+    monkeypatch.setattr(page, "COUNT_LIMIT", 5)
+    for i in range(7):
+        make_image(alice, f"gull {i}")
+    assert count_shown(alice_client, q="gull") == "5+ images"
+    assert count_shown(alice_client, q="gull", order="relevance") == "5+ images"
+    monkeypatch.setattr(page, "COUNT_LIMIT", 7)
+    assert count_shown(alice_client, q="gull") == "7 images"
+
+
 def test_filters_survive_into_the_next_page_link(alice_client, alice):
     for i in range(browse.PAGE_SIZE + 2):
         make_image(alice, f"tree {i}", quality="low")
