@@ -40,7 +40,7 @@ def s3_endpoint():
     server.stop()
 
 
-def test_two_worker_hosts_one_killed_lose_and_duplicate_nothing(tmp_path, s3_endpoint):
+def test_two_worker_hosts_one_killed_lose_and_duplicate_nothing(tmp_path, s3_endpoint, request):
     import boto3
 
     bucket = "two-hosts"
@@ -74,6 +74,9 @@ def test_two_worker_hosts_one_killed_lose_and_duplicate_nothing(tmp_path, s3_end
                 extra_env={**shared, "STUDIO_STANDIN_PORT": str(web.standin_port)},
             )
             host.var_dir.mkdir()
+            # Stopped however the test ends: a surviving worker host left running would take
+            # later tests' messages from the same Redis database.
+            request.addfinalizer(host.stop)
             host.start_worker(name)
             hosts[name] = host
         database = web.env["DATABASE_URL"]
