@@ -222,7 +222,7 @@ class ImageQuerySet(models.QuerySet):
         return _visible_to(self, user)
 
     def search(self, query: "str | search.Query") -> "ImageQuerySet":
-        """Images matching a search query (see gallery.search for the grammar); the full-text
+        """Images matching a search query (see gallery.browse.search for the grammar); the full-text
         index of the database in use (FTS5 or tsvector) does the matching."""
         from gallery.browse import search
 

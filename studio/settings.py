@@ -149,7 +149,7 @@ TEMPLATES = [
 # failing with "database is locked" when it upgrades a read transaction.
 # A web process keeps its connection between requests (opening one costs PostgreSQL a new
 # backend process, several milliseconds a page); the worker closes its own after each use
-# (gallery.engine.db_slot, and studio.celery sets this to 0 there).
+# (gallery.jobs.engine.db_slot, and studio.celery sets this to 0 there).
 SQLITE_PATH = STUDIO_VAR_DIR / "studio.sqlite3"
 DATABASES = {
     "default": dj_database_url.parse(
@@ -297,7 +297,7 @@ STUDIO_API_MAX_IMAGE_BYTES = env_int("STUDIO_API_MAX_IMAGE_BYTES", 64 * 1024 * 1
 STUDIO_JOB_MAX_ATTEMPTS = env_int("STUDIO_JOB_MAX_ATTEMPTS", 4)
 STUDIO_RETRY_BASE_DELAY = env_float("STUDIO_RETRY_BASE_DELAY", 2.0)
 STUDIO_RETRY_MAX_DELAY = env_float("STUDIO_RETRY_MAX_DELAY", 120.0)
-# The job engine (gallery/engine.py). A worker holds a lease on each job it runs and renews
+# The job engine (gallery/jobs/engine.py). A worker holds a lease on each job it runs and renews
 # it while alive; a job whose lease runs out is taken up again, at most STUDIO_JOB_MAX_LOSSES times.
 STUDIO_JOB_LEASE_SECONDS = env_float("STUDIO_JOB_LEASE_SECONDS", 60.0)
 STUDIO_JOB_MAX_LOSSES = env_int("STUDIO_JOB_MAX_LOSSES", 3)
@@ -309,7 +309,7 @@ STUDIO_MAX_CONCURRENT_CALLS = env_int("STUDIO_MAX_CONCURRENT_CALLS", 200)
 STUDIO_IMAGES_PER_MINUTE = env_int("STUDIO_IMAGES_PER_MINUTE", 0)
 # Database connections one worker process opens at most, however many threads it runs.
 STUDIO_WORKER_DB_CONNECTIONS = env_int("STUDIO_WORKER_DB_CONNECTIONS", 16)
-# A file of model definitions replaces the built-in registry (see gallery/registry.py).
+# A file of model definitions replaces the built-in registry (see gallery/imagesapi/registry.py).
 STUDIO_MODELS_FILE = env("STUDIO_MODELS_FILE")
 # The model the form starts with; empty means the newest model the API key can use.
 STUDIO_DEFAULT_MODEL = env("STUDIO_DEFAULT_MODEL") or ""
@@ -377,7 +377,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
-# Per-person limits per minute (0: none): jobs started, and files uploaded (gallery/limits.py).
+# Per-person limits per minute (0: none): jobs started, and files uploaded (gallery/jobs/limits.py).
 STUDIO_JOBS_PER_MINUTE = env_int("STUDIO_JOBS_PER_MINUTE", 20)
 STUDIO_UPLOADS_PER_MINUTE = env_int("STUDIO_UPLOADS_PER_MINUTE", 30)
 # The OpenAI-compatible endpoint (/v1/): how long a request waits for its job before it
