@@ -181,6 +181,22 @@ class Job(models.Model):
     def partial_images(self) -> int:
         return int(self.params.get("partial_images", 0))
 
+    def api_options(self, *only_for_this_call: str) -> dict:
+        """The saved parameters both image API calls take (plus `only_for_this_call`:
+        moderation for generations, input_fidelity for edits), passed on as they were saved."""
+        names = (
+            "size",
+            "quality",
+            "background",
+            "output_format",
+            "output_compression",
+            "complexity",
+            "frame_count",
+            "frame_duration_ms",
+            *only_for_this_call,
+        )
+        return {"n": self.n, **{name: self.params.get(name) for name in names}}
+
     @property
     def can_cancel(self) -> bool:
         return self.status in (self.Status.QUEUED, self.Status.RUNNING)

@@ -243,23 +243,13 @@ def run_edit(job: Job, on_partial: imagesapi.PartialCallback | None = None) -> i
             "add the images again.",
             code="input_missing",
         ) from error
-    params = job.params
     return imagesapi.edit(
         model=job.model,
         prompt=job.prompt,
         images=files,
         mask=mask,
         markup=markup,
-        n=params.get("n", 1),
-        size=params.get("size"),
-        quality=params.get("quality"),
-        background=params.get("background"),
-        output_format=params.get("output_format"),
-        output_compression=params.get("output_compression"),
-        input_fidelity=params.get("input_fidelity"),
-        complexity=params.get("complexity"),
-        frame_count=params.get("frame_count"),
-        frame_duration_ms=params.get("frame_duration_ms"),
+        **job.api_options("input_fidelity"),
         on_partial=on_partial,
     )
 

@@ -79,24 +79,11 @@ class _Timing:
 def _call_api(job: Job) -> imagesapi.Result:
     if job.kind == Job.Kind.EDIT:
         return edits.run_edit(job)
-    params = job.params
     streaming = {}
     if job.partial_images:
         streaming = {"partial_images": job.partial_images, "on_partial": _partial_saver(job)}
     return imagesapi.generate(
-        model=job.model,
-        prompt=job.prompt,
-        n=params.get("n", 1),
-        size=params.get("size"),
-        quality=params.get("quality"),
-        background=params.get("background"),
-        output_format=params.get("output_format"),
-        output_compression=params.get("output_compression"),
-        moderation=params.get("moderation"),
-        complexity=params.get("complexity"),
-        frame_count=params.get("frame_count"),
-        frame_duration_ms=params.get("frame_duration_ms"),
-        **streaming,
+        model=job.model, prompt=job.prompt, **job.api_options("moderation"), **streaming
     )
 
 
