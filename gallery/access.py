@@ -33,12 +33,42 @@ def job_for_viewer(user, pk, queryset: QuerySet[Job] | None = None) -> Job:
 
 def image_for_owner(user, pk, queryset: QuerySet[Image] | None = None) -> Image:
     """The image if `user` owns it or is staff, else Http404 (never 403)."""
-    return _get(_owned(_or_all(queryset, Image), user), pk)
+    return _get(_owned(_or_all(queryset, Image).filter(trashed_at__isnull=True), user), pk)
 
 
 def job_for_owner(user, pk, queryset: QuerySet[Job] | None = None) -> Job:
     """The job if `user` owns it or is staff, else Http404 (never 403)."""
-    return _get(_owned(_or_all(queryset, Job), user), pk)
+    return _get(_owned(_or_all(queryset, Job).filter(trashed_at__isnull=True), user), pk)
+
+
+def image_for_deleter(user, pk) -> Image:
+    """The image if `user` owns it or is staff, whether in the trash already or not (a second
+    Delete is not an error), unless deleted forever; else Http404."""
+    return _get(_owned(Image.objects.filter(purged_at__isnull=True), user), pk)
+
+
+def job_for_deleter(user, pk) -> Job:
+    """The job if `user` owns it or is staff, in the trash already or not; else Http404."""
+    return _get(_owned(Job.objects.all(), user), pk)
+
+
+def trashed_job_for_owner(user, pk) -> Job:
+    """A job in the trash if `user` owns it or is staff, else Http404."""
+    return _get(_owned(Job.objects.filter(trashed_at__isnull=False), user), pk)
+
+
+def trashed_images_for_owner(user, ids) -> QuerySet[Image]:
+    """Of these ids, the trashed images `user` owns (all of them for staff); others are
+    silently left out, as if they did not exist."""
+    wanted = [pk for pk in (parse_id(i) for i in ids) if pk is not None]
+    return _owned(Image.objects.filter(pk__in=wanted, trashed_at__isnull=False), user)
+
+
+def images_for_owner(user, ids) -> QuerySet[Image]:
+    """Of these ids, the images `user` may change (owner, or staff) that are not in the
+    trash; others are left out."""
+    wanted = [pk for pk in (parse_id(i) for i in ids) if pk is not None]
+    return _owned(Image.objects.filter(pk__in=wanted, trashed_at__isnull=True), user)
 
 
 def can_change(user, thing: Image | Job) -> bool:
@@ -75,6 +105,14 @@ def _get(allowed: QuerySet, pk):
         return allowed.get(pk=pk)
     except allowed.model.DoesNotExist:
         raise Http404(f"No such {allowed.model._meta.verbose_name}.") from None
+
+
+def set_images_visibility(ids: list[int], visibility: str) -> int:
+    """Make these images shared or private (the selection bar); the caller checked that the
+    person may change each of them (images_for_owner)."""
+    if visibility not in Visibility.values:
+        raise ValueError(f"Unknown visibility {visibility!r}")
+    return Image.objects.filter(pk__in=ids).update(visibility=visibility)
 
 
 def set_visibility(*, target: Job | Image, visibility: str) -> None:

@@ -65,6 +65,11 @@ class JobQuerySet(models.QuerySet["Job"]):
         """Shared jobs and the person's own; staff see all; anonymous people none."""
         return _visible_to(self, user)
 
+    def kept(self):
+        """Jobs not in the trash, with their images that are not in the trash (prefetched)."""
+        images = models.Prefetch("images", queryset=Image.objects.filter(trashed_at__isnull=True))
+        return self.filter(trashed_at__isnull=True).prefetch_related(images)
+
 
 class Job(models.Model):
     """One request to the image API: what was asked, how it went, what it cost."""
@@ -137,6 +142,9 @@ class Job(models.Model):
         "ApiToken", on_delete=models.SET_NULL, null=True, blank=True, related_name="jobs"
     )
     idempotency_key = models.CharField(max_length=255, blank=True)
+    # In the trash since then (gallery/trash.py): hidden from everyone, restorable for
+    # TRASH_DAYS. The row itself is never deleted: budgets and the spending page read jobs.
+    trashed_at = models.DateTimeField(null=True, blank=True)
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -150,6 +158,9 @@ class Job(models.Model):
             models.Index(fields=["status", "created_at"]),
             models.Index(fields=["owner", "created_at"], name="job_owner_created"),
             models.Index(fields=["status", "owner"], name="job_status_owner"),
+            models.Index(
+                fields=["trashed_at"], condition=Q(trashed_at__isnull=False), name="job_in_trash"
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -314,6 +325,12 @@ class Image(models.Model):
     api_token = models.ForeignKey(
         "ApiToken", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # In the trash since then (gallery/trash.py): hidden everywhere as if it did not exist,
+    # restorable by its owner. `purged_at`: its files were removed from storage (deleted
+    # forever, or left in the trash too long); the row stays, emptied, so that the lineage of
+    # images made from it keeps its place ("a deleted image").
+    trashed_at = models.DateTimeField(null=True, blank=True)
+    purged_at = models.DateTimeField(null=True, blank=True)
 
     objects = ImageQuerySet.as_manager()
 
@@ -339,6 +356,12 @@ class Image(models.Model):
             # "Made via API": few images among many, newest first, without a scan.
             models.Index(
                 fields=["-id"], condition=Q(api_token__isnull=False), name="image_via_api_id"
+            ),
+            # A person's trash, and the images whose 30 days in it are over.
+            models.Index(
+                fields=["trashed_at"],
+                condition=Q(trashed_at__isnull=False, purged_at__isnull=True),
+                name="image_in_trash",
             ),
         ]
         constraints = [
@@ -368,6 +391,10 @@ class Image(models.Model):
         return self.visibility == Visibility.PRIVATE
 
     @property
+    def is_trashed(self) -> bool:
+        return self.trashed_at is not None
+
+    @property
     def extension(self) -> str:
         from gallery.media import OUTPUT_EXTENSIONS
 
@@ -392,6 +419,7 @@ class Image(models.Model):
 def _visible_to(queryset, user):
     if user is None or not user.is_authenticated:
         return queryset.none()
+    queryset = queryset.filter(trashed_at__isnull=True)  # the trash is seen on its own page
     if user.is_staff:
         return queryset
     return queryset.filter(Q(visibility=Visibility.SHARED) | Q(owner=user))
@@ -519,6 +547,12 @@ class Board(models.Model):
     )
     name = models.CharField(max_length=100)
     created_at = models.DateTimeField(default=timezone.now)
+    # When an image was last added or removed, or the board renamed (the boards page).
+    changed_at = models.DateTimeField(default=timezone.now)
+    # The cover the owner chose; without one (or when it is gone) the latest image added.
+    cover = models.ForeignKey(
+        Image, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     images = models.ManyToManyField(Image, through="BoardImage", related_name="boards")
 
     class Meta:

@@ -1,6 +1,16 @@
 from django.urls import path
 
-from gallery.views import create, edit, gallery, gateway, images, jobs, provenance, spending
+from gallery.views import (
+    create,
+    edit,
+    gallery,
+    gateway,
+    images,
+    jobs,
+    provenance,
+    spending,
+    trash,
+)
 
 app_name = "gallery"
 
@@ -10,6 +20,16 @@ urlpatterns = [
     path("boards/", gallery.board_list, name="boards"),
     path("boards/add", gallery.board_add, name="board-add"),
     path("boards/remove", gallery.board_remove, name="board-remove"),
+    path("boards/<int:pk>/rename", gallery.board_rename, name="board-rename"),
+    path("boards/<int:pk>/delete", gallery.board_delete, name="board-delete"),
+    path("boards/<int:pk>/cover", gallery.board_cover, name="board-cover"),
+    path("images/selection", gallery.selection, name="selection"),
+    path("images/<int:pk>/delete", trash.image_delete, name="image-delete"),
+    path("jobs/<int:pk>/delete", trash.job_delete, name="job-delete"),
+    path("trash/", trash.trash_page, name="trash"),
+    path("trash/restore", trash.restore, name="trash-restore"),
+    path("trash/delete", trash.delete_forever, name="trash-delete"),
+    path("trash/<int:pk>/thumbnail.webp", trash.trashed_thumbnail, name="trash-thumbnail"),
     path("create/", create.create, name="create"),
     path("jobs/<int:pk>/", jobs.job_detail, name="job-detail"),
     path("jobs/<int:pk>/visibility", jobs.job_visibility, name="job-visibility"),

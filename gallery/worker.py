@@ -92,11 +92,13 @@ class Heartbeat(bootsteps.StartStopStep):
             log.exception("doorbell failed")
 
     def tidy(self):
+        from gallery import trash
         from gallery.jobs import engine, limits, pending_uploads
 
         try:
             with engine.db_slot():
                 pending_uploads.delete_expired()
                 limits.prune()
+                trash.empty_trash()
         except Exception:
             log.exception("tidying up failed")

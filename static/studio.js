@@ -54,3 +54,28 @@ document.addEventListener("keydown", (event) => {
   box.focus();
   box.select();
 });
+
+// Forms and submit buttons with data-confirm ask first. Capture phase: a cancelled submit
+// never reaches htmx's own listener on the form.
+document.addEventListener("submit", (event) => {
+  const button = event.submitter;
+  const question = (button && button.dataset.confirm) || event.target.dataset.confirm;
+  if (question && !window.confirm(question)) {
+    event.preventDefault();
+    event.stopImmediatePropagation();
+  }
+}, true);
+
+// Toasts: an Undo toast stays as long as Undo is offered (30 s), the others 8 s; ✕ closes.
+function armToasts() {
+  document.querySelectorAll(".toast:not([data-armed])").forEach((toast) => {
+    toast.dataset.armed = "1";
+    setTimeout(() => toast.remove(), toast.hasAttribute("data-undo") ? 30000 : 8000);
+  });
+}
+document.addEventListener("DOMContentLoaded", armToasts);
+document.addEventListener("htmx:afterSettle", armToasts);
+document.addEventListener("click", (event) => {
+  const close = event.target.closest && event.target.closest(".toast-close");
+  if (close) close.closest(".toast").remove();
+});

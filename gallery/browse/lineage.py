@@ -1,6 +1,7 @@
 """Which image came from which: parents (inputs, the original of a composite) and children,
 as far as the viewer may see. An image the viewer may not see stays in the tree as "a private
-image" without a link, a thumbnail, or anything beyond it."""
+image" (or "a deleted image", when it is in the trash or gone) without a link, a thumbnail,
+or anything beyond it, so the chain of other people's images is never broken."""
 
 from dataclasses import dataclass, field
 
@@ -11,9 +12,15 @@ MAX_NODES = 300
 
 @dataclass
 class Node:
-    image: Image | None  # None: exists, but the viewer may not see it
+    image: Image | None  # None: exists, but the viewer may not see it (or it was deleted)
     role: str
     branches: list["Node"] = field(default_factory=list)
+    deleted: bool = False  # in the trash or deleted forever: "a deleted image"
+
+
+def _node(other: Image, seen: set[int], role: str) -> Node:
+    deleted = other.trashed_at is not None
+    return Node(other if other.pk in seen else None, role, deleted=deleted)
 
 
 def neighbours(image: Image, visible) -> dict:
@@ -24,14 +31,8 @@ def neighbours(image: Image, visible) -> dict:
         visible, [link.parent_id for link in parents] + [c.child_id for c in children]
     )
     return {
-        "parents": [
-            Node(link.parent if link.parent_id in seen else None, link.get_role_display())
-            for link in parents
-        ],
-        "children": [
-            Node(link.child if link.child_id in seen else None, _as(link))
-            for link in children.order_by("child_id")
-        ],
+        "parents": [_node(link.parent, seen, link.get_role_display()) for link in parents],
+        "children": [_node(link.child, seen, _as(link)) for link in children.order_by("child_id")],
     }
 
 
@@ -63,10 +64,11 @@ def _grow(root: Image, visible, *, up: bool) -> list[Node]:
                 break
             count += 1
             role = link.get_role_display() if up else _as(link)
-            node = Node(other if other.pk in seen else None, role)
+            node = _node(other, seen, role)
             for holder in frontier[here]:
                 holder.branches.append(node)
-            if node.image is not None and other.pk not in visited:
+            # Past a deleted image the chain goes on: what lies beyond may be visible.
+            if (node.image is not None or node.deleted) and other.pk not in visited:
                 visited.add(other.pk)
                 following.setdefault(other.pk, []).append(node)
         frontier = following

@@ -207,4 +207,7 @@ def unfinished(*, older_than: timedelta) -> list[int]:
 
 
 def _existing(owner, sha256: str) -> Image | None:
-    return Image.objects.filter(owner=owner, sha256=sha256, source=Image.Source.UPLOAD).first()
+    # Not one in the trash: the same file uploaded again is a new image, sharing its file.
+    return Image.objects.filter(
+        owner=owner, sha256=sha256, source=Image.Source.UPLOAD, trashed_at__isnull=True
+    ).first()

@@ -12,6 +12,7 @@ from gallery.media.storage import (  # noqa: F401 (the room's public names)
     NotAnImage,
     StoredImage,
     check_dimensions,
+    delete_file,
     delete_partial,
     delete_partials,
     inspect,

@@ -341,6 +341,13 @@ def open_file(name: str):
     return default_storage.open(name, "rb")
 
 
+def delete_file(name: str) -> None:
+    """Remove a stored file (an original or a derived one) for good, from whichever storage
+    is configured; a file already gone is fine. Callers check no other image still uses it:
+    originals and thumbnails are content-addressed and may be shared."""
+    default_storage.delete(name)
+
+
 def store_partial(job_id: int, name: str, data: bytes) -> str:
     """Keep one streamed preview of a job under partials/<job_id>/, a derived file that
     delete_partials() removes when the job finishes. Checked to be an image like any other."""

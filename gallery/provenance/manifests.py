@@ -199,8 +199,23 @@ def ingredient_thumbnail(
     try:
         return media.read(entry[0]), entry[1]
     except FileNotFoundError:  # the derived file went away: make them again next time
-        cache.delete(_index_key(sha256))
+        _forget_index(sha256)
         return None
+
+
+def forget_ingredient_thumbnails(sha256: str) -> None:
+    """Remove the ingredient thumbnails extracted from the file with this sha256 (its
+    original was deleted for good). They are content-addressed, so another file's index may
+    name one of them too: that file's page extracts them again when it finds one missing."""
+    index = _thumbnail_index(sha256) or {}
+    for name, _ in index.values():
+        media.delete_file(name)
+    _forget_index(sha256)
+
+
+def _forget_index(sha256: str) -> None:
+    cache.delete(_index_key(sha256))
+    media.delete_file(_index_name(sha256))
 
 
 def _index_key(sha256: str) -> str:

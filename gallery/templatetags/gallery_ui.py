@@ -6,12 +6,14 @@ fraction of that. The markup is the same as it was in the template.
 """
 
 from django import template
+from django.contrib import messages
 from django.middleware.csrf import get_token
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from gallery.jobs import engine
 from gallery.models import Image
+from gallery.views.trash import UNDO_KEY
 
 register = template.Library()
 
@@ -90,3 +92,18 @@ def queue_position(job) -> int | None:
     """A queued job's place in line (1 = next). The engine decides the order, so the page asks
     it here rather than the model knowing about the engine."""
     return engine.queue_position(job)
+
+
+@register.simple_tag(takes_context=True)
+def pending_toasts(context) -> list[dict]:
+    """What the page says after an action: the messages waiting, and the last delete's Undo
+    (gallery.views.trash.offer_undo), each shown once."""
+    request = context.get("request")
+    if request is None:
+        return []
+    toasts = [{"text": str(m), "level": m.level_tag} for m in messages.get_messages(request)]
+    session = getattr(request, "session", None)
+    undo = session.pop(UNDO_KEY, None) if session is not None else None
+    if undo:
+        toasts.append({"text": undo["text"], "level": "success", "undo": undo})
+    return toasts

@@ -68,9 +68,7 @@ def _page(request, form, visible) -> dict:
         "picker": visible.filter(owner=request.user).exclude(source=Image.Source.COMPOSITE)[
             :PICKER_SIZE
         ],
-        "jobs": Job.objects.filter(owner=request.user, kind=Job.Kind.EDIT).prefetch_related(
-            "images"
-        )[:10],
+        "jobs": Job.objects.filter(owner=request.user, kind=Job.Kind.EDIT).kept()[:10],
         "max_inputs": max(m.max_input_images for m in registry.all_models()),
     }
 

@@ -1,18 +1,21 @@
-"""The gallery page (search, filters, infinite scroll), stars and boards."""
+"""The gallery page (search, filters, infinite scroll), its selection bar, stars and boards."""
 
+import json
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from gallery import access, browse
+from gallery import access, browse, trash
 from gallery.browse import boards
 from gallery.imagesapi import registry
-from gallery.models import Board, Image
+from gallery.models import Board, Image, Visibility
+from gallery.views.trash import offer_undo
 
 
 @dataclass(frozen=True)
@@ -115,23 +118,132 @@ def star(request, pk: int):
     return redirect(_back(request))
 
 
+# What the selection bar can do, and whose images each may touch: anything the person can
+# see may go on their boards or be starred; only their own (any, for staff) be changed.
+SELECTION_ACTIONS = {
+    "board": "Added",
+    "star": "Starred",
+    "private": "Made private",
+    "shared": "Shared",
+    "delete": "Moved to the trash",
+}
+
+
+@login_required
+@require_POST
+def selection(request):
+    """Act on the images selected on the gallery page: `image` (repeated) and `action`."""
+    action = request.POST.get("action", "")
+    wanted = {pk for pk in map(access.parse_id, request.POST.getlist("image")) if pk}
+    if action not in SELECTION_ACTIONS:
+        messages.error(request, "Choose what to do with the selected images.")
+        return _selection_done(request, action, [])
+    if not wanted:
+        messages.error(request, "Select one or more images first.")
+        return _selection_done(request, action, [])
+    if action in ("board", "star"):
+        found = access.visible_images(request.user).filter(pk__in=wanted)
+    else:
+        found = access.images_for_owner(request.user, wanted)
+    ids = sorted(found.values_list("pk", flat=True), reverse=True)
+    if not ids:
+        # None the person may change (or see): as for one image, as if they did not exist.
+        raise Http404("None of the selected images can be changed by you.")
+    board = None
+    if action == "board":
+        board_id = access.parse_id(request.POST.get("board", ""))
+        board = get_object_or_404(Board, owner=request.user, pk=board_id or 0)
+        boards.add_all_to_board(board=board, images=ids)
+    elif action == "star":
+        boards.star_all(user=request.user, images=ids)
+    elif action in ("private", "shared"):
+        access.set_images_visibility(ids, Visibility(action))
+    elif action == "delete":
+        trash.trash_images(ids)
+    n = f"{len(ids)} image{'s' if len(ids) != 1 else ''}"
+    text = f"{SELECTION_ACTIONS[action]} {n}{f' to {board.name}' if board else ''}."
+    if len(ids) < len(wanted):
+        text += f" {len(wanted) - len(ids)} left as they were: you may only change your own."
+    if action == "delete" and ids:
+        offer_undo(request, text, images=ids)
+    else:
+        messages.success(request, text)
+    return _selection_done(request, action, ids)
+
+
+def _selection_done(request, action: str, ids: list[int]):
+    if not request.htmx:
+        return redirect(_back(request))
+    response = render(request, "gallery/toasts.html")
+    # The page's script updates the tiles it shows (removes deleted ones, fills stars).
+    response["HX-Trigger"] = json.dumps({"studio:selection": {"action": action, "ids": ids}})
+    return response
+
+
 @login_required
 def board_list(request):
     error = ""
     if request.method == "POST":
+        image = None
+        if request.POST.get("image"):  # "New board with this image", on an image's page
+            image = access.image_for_viewer(request.user, request.POST["image"])
         try:
             board = boards.create_board(owner=request.user, name=request.POST.get("name", ""))
         except boards.BoardError as problem:
             error = str(problem)
+            if image is not None:
+                messages.error(request, error)
+                return redirect(_back(request))
         else:
+            if image is not None:
+                boards.add_to_board(board=board, image=image)
+                messages.success(request, f"Added to the new board “{board.name}”.")
+                return redirect(_back(request))
             return redirect(f"{reverse('gallery:gallery')}?board={board.pk}")
-    mine = Board.objects.filter(owner=request.user)
     return render(
         request,
         "gallery/boards.html",
-        {"boards": mine, "error": error},
+        {"summaries": boards.summaries(request.user), "error": error},
         status=400 if error else 200,
     )
+
+
+@login_required
+@require_POST
+def board_rename(request, pk: int):
+    board = get_object_or_404(Board, pk=pk, owner=request.user)
+    try:
+        boards.rename_board(board=board, name=request.POST.get("name", ""))
+    except boards.BoardError as problem:
+        messages.error(request, str(problem))
+    else:
+        messages.success(request, f"Renamed to “{board.name}”.")
+    return redirect(_back(request, default=reverse("gallery:boards")))
+
+
+@login_required
+@require_POST
+def board_delete(request, pk: int):
+    """Delete a board; its images stay in the gallery."""
+    board = get_object_or_404(Board, pk=pk, owner=request.user)
+    boards.delete_board(board=board)
+    messages.success(request, f"Board “{board.name}” deleted; its images are still in the gallery.")
+    return redirect("gallery:boards")
+
+
+@login_required
+@require_POST
+def board_cover(request, pk: int):
+    """Make an image on the board its cover (`image`), or go back to the latest (none)."""
+    board = get_object_or_404(Board, pk=pk, owner=request.user)
+    image = None
+    if request.POST.get("image"):
+        image = access.image_for_viewer(
+            request.user, request.POST["image"], Image.objects.filter(boardimage__board=board)
+        )
+    boards.set_cover(board=board, image=image)
+    messages.success(request, f"Cover of “{board.name}” {'chosen' if image else 'reset'}.")
+    return redirect(_back(request, default=reverse("gallery:boards")))
 
 
 @login_required
@@ -141,6 +253,7 @@ def board_add(request):
     boards.add_to_board(board=board, image=image)
     if request.htmx:
         return render(request, "gallery/gallery.html#board-done", {"board": board, "added": True})
+    messages.success(request, f"Added to {board.name}.")
     return redirect(_back(request))
 
 
@@ -151,6 +264,7 @@ def board_remove(request):
     boards.remove_from_board(board=board, image=image)
     if request.htmx:
         return render(request, "gallery/gallery.html#board-done", {"board": board, "added": False})
+    messages.success(request, f"Removed from {board.name}.")
     return redirect(_back(request))
 
 
@@ -163,7 +277,7 @@ def _board_and_image(request):
     return board, access.image_for_viewer(request.user, image_id)
 
 
-def _back(request) -> str:
+def _back(request, default: str = "/") -> str:
     """Where a plain (no-JavaScript) form post returns to: the page it came from, if ours."""
     target = request.POST.get("next", "")
-    return target if target.startswith("/") and not target.startswith("//") else "/"
+    return target if target.startswith("/") and not target.startswith("//") else default

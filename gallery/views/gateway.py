@@ -149,7 +149,8 @@ def image_file(request, token: str):
     """The original of an image the gateway answered with `response_format: url`: the signed,
     expiring token is the authorisation (it was handed to the image's owner's client)."""
     pk = api.image_from_url_token(token)
-    image = Image.objects.filter(pk=pk).first() if pk is not None else None
+    found = Image.objects.filter(pk=pk, trashed_at__isnull=True) if pk is not None else None
+    image = found.first() if found is not None else None
     if image is None:
         raise Http404("This image link is not valid or has expired.")
     return serving.file_response(

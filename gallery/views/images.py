@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from gallery import access, media
 from gallery.media import serving
-from gallery.models import Image, Job, Visibility
+from gallery.models import Board, Image, Job, Visibility
 from gallery.views import form_status
 
 log = logging.getLogger(__name__)
@@ -22,8 +22,12 @@ log = logging.getLogger(__name__)
 @require_GET
 def image_detail(request, pk: int):
     image = access.image_for_viewer(request.user, pk, Image.objects.select_related("owner", "job"))
+    mine = Board.objects.filter(owner=request.user)
+    on_boards = list(mine.filter(boardimage__image=image))
     context = {
         "image": image,
+        "on_boards": on_boards,
+        "other_boards": mine.exclude(pk__in=[board.pk for board in on_boards]),
         "visibility": visibility_control(request.user, image),
         # An image can be shared while its job is private: then the job stays hidden.
         "job_visible": image.job_id is not None

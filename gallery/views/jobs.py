@@ -44,7 +44,7 @@ def job_visibility(request, pk: int):
 def queue(request):
     everyone = request.user.is_staff and request.GET.get("who") != "me"
     shown = Job.objects.all() if everyone else Job.objects.filter(owner=request.user)
-    shown = shown.select_related("owner").prefetch_related("images")
+    shown = shown.select_related("owner").kept()
     context = {
         "everyone": everyone,
         "active": shown.unfinished().order_by("created_at", "id"),

@@ -263,6 +263,95 @@ TABLE: dict[str, list[Row]] = {
             target="image",
         ),
     ],
+    # A board's owner alone may rename, delete it or choose its cover (staff included).
+    "boards/<int:pk>/rename": [
+        Row("GET", POST_ONLY_GET, lambda w, v: reverse("gallery:board-rename", args=[w.board.pk])),
+        Row(
+            "POST",
+            {"anon": LOGIN, "alice": 302, "bob": 404, "staff": 404},
+            lambda w, v: reverse("gallery:board-rename", args=[w.board.pk]),
+            data=lambda w, v: {"name": "Renamed"},
+        ),
+    ],
+    "boards/<int:pk>/delete": [
+        Row(
+            "POST",
+            {"anon": LOGIN, "alice": 302, "bob": 404, "staff": 404},
+            lambda w, v: reverse("gallery:board-delete", args=[w.board.pk]),
+            data=lambda w, v: {},
+        ),
+    ],
+    "boards/<int:pk>/cover": [
+        Row(
+            "POST",
+            {"anon": LOGIN, "alice": 302, "bob": 404, "staff": 404},
+            lambda w, v: reverse("gallery:board-cover", args=[w.board.pk]),
+            data=lambda w, v: {},
+        ),
+    ],
+    # The selection bar: starring and boards need only sight of the image; visibility and
+    # delete need the image to be one's own (or staff). Nothing allowed: 404.
+    "images/selection": [
+        Row("GET", POST_ONLY_GET, fixed("gallery:selection")),
+        Row(
+            "POST",
+            CHANGE,
+            fixed("gallery:selection"),
+            data=lambda w, v: {"action": "private", "image": w.images[v].pk},
+            target="image",
+        ),
+        Row(
+            "POST",
+            {"anon": LOGIN, "alice": 302, "bob": split(302, 404), "staff": 302},
+            fixed("gallery:selection"),
+            data=lambda w, v: {"action": "star", "image": w.images[v].pk},
+            target="image",
+        ),
+        Row(
+            "POST",
+            {"anon": LOGIN, "alice": 302, "bob": 404, "staff": 404},
+            fixed("gallery:selection"),
+            data=lambda w, v: {"action": "board", "board": w.board.pk, "image": w.images[v].pk},
+            target="image",
+        ),
+    ],
+    # --- the trash: the owner (or staff) deletes; a second Delete is not an error. What is
+    # not in the trash cannot be restored or deleted forever, by anyone ----------------------
+    "images/<int:pk>/delete": [
+        Row("GET", POST_ONLY_GET, image_url("gallery:image-delete"), target="image"),
+        Row("POST", CHANGE, image_url("gallery:image-delete"), lambda w, v: {}, target="image"),
+    ],
+    "jobs/<int:pk>/delete": [
+        Row("GET", POST_ONLY_GET, job_url("gallery:job-delete"), target="job"),
+        Row("POST", CHANGE, job_url("gallery:job-delete"), lambda w, v: {}, target="job"),
+    ],
+    "trash/": [Row("GET", SIGNED_IN, fixed("gallery:trash"))],
+    "trash/restore": [
+        Row(
+            "POST",
+            {"anon": LOGIN, "alice": 404, "bob": 404, "staff": 404},
+            fixed("gallery:trash-restore"),
+            data=lambda w, v: {"image": w.images[v].pk},
+            target="image",
+        ),
+    ],
+    "trash/delete": [
+        Row(
+            "POST",
+            {"anon": LOGIN, "alice": 404, "bob": 404, "staff": 404},
+            fixed("gallery:trash-delete"),
+            data=lambda w, v: {"image": w.images[v].pk},
+            target="image",
+        ),
+    ],
+    "trash/<int:pk>/thumbnail.webp": [
+        Row(
+            "GET",
+            {"anon": LOGIN, "alice": 404, "bob": 404, "staff": 404},
+            image_url("gallery:trash-thumbnail"),
+            target="image",
+        )
+    ],
     "healthz": [Row("GET", EVERYONE, fixed("healthz"))],
     # --- accounts --------------------------------------------------------------------------
     "accounts/signup/": [
@@ -427,11 +516,11 @@ def body_of(response) -> bytes:
 def snapshot(world: World) -> tuple:
     """What a refused request must leave unchanged."""
     return (
-        sorted(Image.objects.values_list("pk", "visibility")),
-        sorted(Job.objects.values_list("pk", "visibility", "status")),
+        sorted(Image.objects.values_list("pk", "visibility", "trashed_at", "purged_at")),
+        sorted(Job.objects.values_list("pk", "visibility", "status", "trashed_at")),
         sorted(BoardImage.objects.values_list("board_id", "image_id")),
         sorted(Favourite.objects.values_list("user_id", "image_id")),
-        Board.objects.count(),
+        sorted(Board.objects.values_list("pk", "name", "cover_id")),
         Invite.objects.count(),
         sorted(Profile.objects.values_list("user_id", "default_visibility")),
     )
