@@ -53,7 +53,7 @@
   document.body.addEventListener("studio:selection", (event) => {
     const { action, ids } = event.detail;
     (ids || []).forEach((id) => {
-      const tile = document.querySelector(`.tile[data-id="${id}"]`);
+      const tile = document.querySelector(`.tile[data-tile="${id}"]`);
       if (!tile) return;
       if (action === "delete") tile.remove();
       const star = tile.querySelector(".star");
@@ -68,10 +68,10 @@
   document.addEventListener("htmx:afterSettle", update);
 
   document.addEventListener("dragstart", (event) => {
-    const tile = event.target.closest && event.target.closest(".tile[data-id]");
+    const tile = event.target.closest && event.target.closest(".tile[data-tile]");
     if (!tile) return;
     const box = tile.querySelector(".tile-select");
-    const ids = box && box.checked ? chosen().map((b) => b.value) : [tile.dataset.id];
+    const ids = box && box.checked ? chosen().map((b) => b.value) : [tile.dataset.tile];
     event.dataTransfer.setData(DRAG_TYPE, ids.join(","));
     event.dataTransfer.effectAllowed = "copy";
     document.body.classList.add("dragging");
