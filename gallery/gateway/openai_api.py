@@ -146,7 +146,11 @@ def _poll_pause(waited: float) -> float:
 
 
 def outputs(job: Job) -> list[Image]:
-    return list(job.images.filter(source__in=OUTPUT_SOURCES).order_by("index", "id"))
+    return list(
+        job.images.filter(source__in=OUTPUT_SOURCES, trashed_at__isnull=True).order_by(
+            "index", "id"
+        )
+    )
 
 
 def failure(job: Job) -> ApiError:

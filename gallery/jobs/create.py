@@ -153,6 +153,11 @@ def retry_job(job: Job, *, by, model: str | None = None) -> Job:
     if model != job.model:
         params = params_for(model, params)
     links = list(job.inputs.select_related("image"))
+    if any(link.image.trashed_at is not None for link in links):
+        raise Refused(
+            "An input image of this edit has been deleted, so the edit cannot run again. "
+            "Restore it from its owner's Trash, or start a new edit."
+        )
     inputs = [(link.image.width, link.image.height) for link in links]
     if job.markup:
         inputs.append(inputs[0])  # the markup layer is the first input's size

@@ -255,3 +255,16 @@ def test_the_same_file_uploaded_after_deleting_it_is_a_new_image(alice):
     assert again.pk != first.pk and again.file.name == first.file.name
     trash.delete_forever([first.pk])
     assert default_storage.exists(again.file.name)
+
+
+def test_an_edit_whose_input_was_deleted_is_not_retried_and_says_why(alice, bob):
+    from gallery.models import JobInput
+
+    source = output(alice, shade=12)
+    edit = finished_job(bob, kind=Job.Kind.EDIT, status=Job.Status.FAILED)
+    JobInput.objects.create(job=edit, position=0, image=source)
+    trash.trash_images([source.pk])
+    response = client_for(bob).post(reverse("gallery:job-retry", args=[edit.pk]))
+    assert response.status_code == 400
+    assert "input image of this edit has been deleted" in response.content.decode()
+    assert Job.objects.count() == 2  # the source's job and the edit: no retry stored
