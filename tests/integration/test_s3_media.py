@@ -211,6 +211,21 @@ def check(*args) -> tuple[bool, str]:
     return True, out.getvalue()
 
 
+def test_deleting_forever_removes_an_images_objects_from_the_bucket(s3, alice, standin):
+    from gallery import trash
+
+    job = run_job(alice, prompt="a kite to delete")
+    image = job.images.get()
+    keys = {image.file.name, image.thumbnail.name, image.thumbnail_small.name}
+    assert keys <= s3.listing()
+    trash.trash_images([image.pk])
+    assert trash.empty_trash() == 0  # still within its 30 days
+    assert keys <= s3.listing()
+    Image.objects.filter(pk=image.pk).update(trashed_at=image.created_at.replace(year=2000))
+    assert trash.empty_trash() == 1
+    assert not keys & s3.listing()
+
+
 def test_check_gallery_finds_and_repairs_on_the_bucket(s3, alice, standin):
     image = run_job(alice).images.get()
     ok, out = check()
