@@ -10,8 +10,9 @@ from django.middleware.csrf import get_token
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from gallery import units
 from gallery.jobs import engine
-from gallery.models import Image
+from gallery.models import Image, Visibility
 
 register = template.Library()
 
@@ -19,6 +20,11 @@ register = template.Library()
 _LABELS = {**dict(Image.Provenance.choices), Image.Provenance.PENDING: "Processing"}
 
 _AI_MARK = mark_safe('<span class="cc-ai">AI</span>')
+# Only the owner (and staff) see a private tile, so the lock tells them others do not.
+_LOCK = mark_safe(
+    '<span class="lock-badge" title="Private: only you can see it">'
+    '<span aria-hidden="true">🔒</span><span class="visually-hidden">Private</span></span>'
+)
 _TILE = (
     '<a class="tile-link" href="{detail}" data-id="{pk}" data-full="{original}" '
     'data-prompt="{prompt_300}" data-owner="{owner}">'
@@ -27,7 +33,7 @@ _TILE = (
     'alt="{prompt_200}" loading="lazy" decoding="async">'
     '<span class="cc-badge" data-state="{state}" title="Content Credentials: {label}{ai_title}">'
     '<span class="cc-mark">CR</span>'
-    '<span class="visually-hidden"> Content Credentials: {label}</span>{ai_mark}</span></a>'
+    '<span class="visually-hidden"> Content Credentials: {label}</span>{ai_mark}</span>{lock}</a>'
     '<figcaption class="caption">{prompt_120} · {owner}</figcaption>'
 )
 
@@ -55,6 +61,7 @@ def tile(image) -> str:
         label=_LABELS.get(image.provenance_state, image.provenance_state),
         ai_title=" · AI-generated" if ai else "",
         ai_mark=_AI_MARK if ai else "",
+        lock=_LOCK if image.visibility == Visibility.PRIVATE else "",
     )
 
 
@@ -90,3 +97,21 @@ def queue_position(job) -> int | None:
     """A queued job's place in line (1 = next). The engine decides the order, so the page asks
     it here rather than the model knowing about the engine."""
     return engine.queue_position(job)
+
+
+@register.filter
+def file_size(byte_count) -> str:
+    """Every file size on every page: '84 KB', '3.2 MB' (gallery.units)."""
+    return units.file_size(byte_count)
+
+
+@register.filter
+def size_label(size) -> str:
+    """An API size for people: '1024x1536' as '1024×1536 px'."""
+    return units.size_label(str(size or ""))
+
+
+@register.simple_tag
+def dimensions(width, height) -> str:
+    """Pixel dimensions as W×H px."""
+    return units.dimensions(width, height)
