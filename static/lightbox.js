@@ -18,7 +18,7 @@
     if (!button || !star) return;
     const starred = star.getAttribute("aria-pressed") === "true";
     button.setAttribute("aria-pressed", starred ? "true" : "false");
-    button.textContent = starred ? "★ Starred" : "☆ Star";
+    button.querySelector(".glyph").textContent = starred ? "★" : "☆";
   }
 
   function show(link) {
