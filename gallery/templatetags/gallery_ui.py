@@ -23,7 +23,10 @@ _AI_MARK = mark_safe('<span class="cc-ai">AI</span>')
 # Only the owner (and staff) see a private tile, so the lock tells them others do not.
 _LOCK = mark_safe(
     '<span class="lock-badge" title="Private: only you can see it">'
-    '<span aria-hidden="true">🔒</span><span class="visually-hidden">Private</span></span>'
+    '<svg viewBox="0 0 16 16" width="11" height="11" aria-hidden="true" focusable="false">'
+    '<path fill="currentColor" d="M4 7V5a4 4 0 0 1 8 0v2h1a1 1 0 0 1 1 1v7a1 1 0 0 1-1 1H3'
+    'a1 1 0 0 1-1-1V8a1 1 0 0 1 1-1h1zm2 0h4V5a2 2 0 0 0-4 0v2z"/></svg>'
+    '<span class="visually-hidden">Private</span></span>'
 )
 _TILE = (
     '<a class="tile-link" href="{detail}" data-id="{pk}" data-full="{original}" '
