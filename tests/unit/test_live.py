@@ -3,11 +3,13 @@ spending page, against the real stand-in API server."""
 
 import json
 import re
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.files.storage import default_storage
 from django.urls import reverse
+from django.utils import timezone
 
 from gallery import jobs, media
 from gallery.imagesapi import registry
@@ -434,3 +436,18 @@ def test_a_finished_jobs_page_title_says_how_it_ended(alice_client, alice, stand
     assert f"<title>✗ Failed — Job {failed.pk} · Studio</title>" in (
         alice_client.get(failed.get_absolute_url()).content.decode()
     )
+
+
+def test_a_canceled_call_that_never_answers_stops_the_polling_after_the_longest_call(
+    alice_client, alice, settings
+):
+    job = jobs.claim_job(new_job(alice).pk)
+    jobs.cancel_job(job, by=alice)  # the worker died mid-call: nobody will record its outcome
+    assert "hx-trigger=" in card_html(alice_client, job)
+    longest = (
+        settings.STUDIO_API_CONNECT_TIMEOUT
+        + settings.STUDIO_API_READ_TIMEOUT
+        + settings.STUDIO_JOB_LEASE_SECONDS
+    )
+    job.attempt_log.update(started_at=timezone.now() - timedelta(seconds=longest + 1))
+    assert "hx-trigger=" not in card_html(alice_client, job)
