@@ -1,7 +1,7 @@
 from django import forms
 from django.conf import settings
 
-from gallery import access
+from gallery import access, units
 from gallery.imagesapi import discovery, registry
 from gallery.jobs import uploads
 from gallery.models import Board, Visibility
@@ -172,7 +172,7 @@ class GenerateForm(forms.Form):
             sizes.append(CUSTOM_SIZE)
         else:
             del self.fields["custom_size"]
-        self._choose("size", _choices(sizes))
+        self._choose("size", [(size, units.size_label(size)) for size in sizes])
         self.fields["size"].initial = "auto" if "auto" in sizes else sizes[0]
 
     def _bound_model(self) -> str | None:

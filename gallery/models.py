@@ -224,7 +224,32 @@ class Job(models.Model):
 
     @property
     def can_retry(self) -> bool:
-        return self.status in (self.Status.FAILED, self.Status.CANCELED)
+        return self.status in (self.Status.FAILED, self.Status.CANCELED) and not self.latest_retry
+
+    @property
+    def latest_retry(self) -> "Job | None":
+        """The newest job made by retrying this one (uses prefetched `retries`)."""
+        return max(self.retries.all(), key=lambda retry: retry.pk, default=None)
+
+    @property
+    def may_still_change(self) -> bool:
+        """Unfinished, or canceled while its API call was in flight: that call's images and
+        cost may still arrive, for as long as a call can last (uses prefetched
+        `attempt_log`). A live card keeps asking for news until this is False."""
+        if not self.is_finished:
+            return True
+        if self.status != self.Status.CANCELED or not self.was_sent:
+            return False
+        longest = timedelta(
+            seconds=settings.STUDIO_API_CONNECT_TIMEOUT
+            + settings.STUDIO_API_READ_TIMEOUT
+            + settings.STUDIO_JOB_LEASE_SECONDS
+        )
+        since = timezone.now() - longest
+        return any(
+            attempt.outcome == Attempt.Outcome.IN_PROGRESS and attempt.started_at > since
+            for attempt in self.attempt_log.all()
+        )
 
     @property
     def rerun_offer(self):

@@ -79,3 +79,92 @@ document.addEventListener("click", (event) => {
   const close = event.target.closest && event.target.closest(".toast-close");
   if (close) close.closest(".toast").remove();
 });
+
+// Live views: cards and lists marked data-poll ask the server for news on an htmx timer
+// (job card: every 1 s running, 2 s queued; queue list: 2 s while anything is live, 15 s
+// otherwise; a finished card carries no timer, so it stops). A hidden tab skips its turns.
+document.addEventListener("htmx:beforeRequest", (event) => {
+  if (document.hidden && event.detail.elt.hasAttribute("data-poll")) event.preventDefault();
+});
+
+// When a job this page watched finishes, the tab title says so, and, when the person asked
+// for it with the notify button, a browser notification too.
+const finishedMarks = { succeeded: "✓ Done", failed: "✗ Failed", canceled: "Canceled" };
+const seenStatus = new Map();
+const notifyKey = "studio-notify";
+
+function notifyWanted() {
+  return "Notification" in window && Notification.permission === "granted"
+    && localStorage.getItem(notifyKey) === "on";
+}
+
+function announceFinished(card, status) {
+  const text = `${finishedMarks[status]} — ${card.dataset.title || card.id}`;
+  document.title = `${text} · Studio`;
+  if (status !== "canceled" && notifyWanted()) {
+    const link = card.querySelector("header a");
+    const notice = new Notification(finishedMarks[status], { body: card.dataset.title || "", tag: card.id });
+    notice.addEventListener("click", () => {
+      window.focus();
+      if (link) window.location.assign(link.href);
+    });
+  }
+}
+
+function watchJobs() {
+  document.querySelectorAll(".job-card[data-status]").forEach((card) => {
+    const before = seenStatus.get(card.id);
+    const now = card.dataset.status;
+    seenStatus.set(card.id, now);
+    if ((before === "queued" || before === "running") && finishedMarks[now]) announceFinished(card, now);
+  });
+}
+document.addEventListener("DOMContentLoaded", watchJobs);
+document.addEventListener("htmx:afterSettle", watchJobs);
+
+function showNotifyButton(button) {
+  const on = notifyWanted();
+  button.setAttribute("aria-pressed", on ? "true" : "false");
+  if (Notification.permission === "denied") {
+    button.textContent = "Notifications are blocked in this browser";
+    button.disabled = true;
+  } else {
+    button.textContent = on ? "Notifications on" : "Notify me when jobs finish";
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  if (!("Notification" in window)) return;
+  document.querySelectorAll("[data-notify]").forEach((button) => {
+    button.hidden = false;
+    showNotifyButton(button);
+  });
+});
+
+document.addEventListener("click", async (event) => {
+  const button = event.target.closest && event.target.closest("[data-notify]");
+  if (!button) return;
+  if (notifyWanted()) {
+    localStorage.setItem(notifyKey, "off");
+  } else if ((await Notification.requestPermission()) === "granted") {
+    localStorage.setItem(notifyKey, "on");
+  }
+  document.querySelectorAll("[data-notify]").forEach(showNotifyButton);
+});
+
+// The header's menu button (narrow screens): opens and closes the navigation; Esc closes it.
+document.addEventListener("click", (event) => {
+  const toggle = event.target.closest && event.target.closest(".menu-toggle");
+  if (!toggle) return;
+  const open = toggle.getAttribute("aria-expanded") !== "true";
+  toggle.setAttribute("aria-expanded", open ? "true" : "false");
+  toggle.closest(".topbar").classList.toggle("menu-open", open);
+});
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape") return;
+  const toggle = document.querySelector(".menu-toggle[aria-expanded=true]");
+  if (!toggle) return;
+  toggle.setAttribute("aria-expanded", "false");
+  toggle.closest(".topbar").classList.remove("menu-open");
+  toggle.focus();
+});

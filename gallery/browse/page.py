@@ -54,6 +54,7 @@ class Tile:
     provenance_state: str
     ai_generated: bool
     owner_name: str
+    visibility: str
     links: dict[str, str] = field(default_factory=dict)  # set by the view
     is_starred: bool = False  # set by the view
 
@@ -66,6 +67,7 @@ _TILE_COLUMNS = (
     "provenance_state",
     "ai_generated",
     "owner__username",
+    "visibility",
 )
 
 

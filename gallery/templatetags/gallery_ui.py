@@ -11,8 +11,9 @@ from django.middleware.csrf import get_token
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from gallery import units
 from gallery.jobs import engine
-from gallery.models import Image
+from gallery.models import Image, Visibility
 from gallery.views.trash import UNDO_KEY
 
 register = template.Library()
@@ -21,6 +22,14 @@ register = template.Library()
 _LABELS = {**dict(Image.Provenance.choices), Image.Provenance.PENDING: "Processing"}
 
 _AI_MARK = mark_safe('<span class="cc-ai">AI</span>')
+# Only the owner (and staff) see a private tile, so the lock tells them others do not.
+_LOCK = mark_safe(
+    '<span class="lock-badge" title="Private: only you can see it">'
+    '<svg viewBox="0 0 16 16" width="11" height="11" aria-hidden="true" focusable="false">'
+    '<path fill="currentColor" d="M4 7V5a4 4 0 0 1 8 0v2h1a1 1 0 0 1 1 1v7a1 1 0 0 1-1 1H3'
+    'a1 1 0 0 1-1-1V8a1 1 0 0 1 1-1h1zm2 0h4V5a2 2 0 0 0-4 0v2z"/></svg>'
+    '<span class="visually-hidden">Private</span></span>'
+)
 _TILE = (
     '<a class="tile-link" href="{detail}" data-id="{pk}" data-full="{original}" '
     'data-prompt="{prompt_300}" data-owner="{owner}">'
@@ -29,7 +38,7 @@ _TILE = (
     'alt="{prompt_200}" loading="lazy" decoding="async">'
     '<span class="cc-badge" data-state="{state}" title="Content Credentials: {label}{ai_title}">'
     '<span class="cc-mark">CR</span>'
-    '<span class="visually-hidden"> Content Credentials: {label}</span>{ai_mark}</span></a>'
+    '<span class="visually-hidden"> Content Credentials: {label}</span>{ai_mark}</span>{lock}</a>'
     '<figcaption class="caption">{prompt_120} · {owner}</figcaption>'
 )
 
@@ -57,6 +66,7 @@ def tile(image) -> str:
         label=_LABELS.get(image.provenance_state, image.provenance_state),
         ai_title=" · AI-generated" if ai else "",
         ai_mark=_AI_MARK if ai else "",
+        lock=_LOCK if image.visibility == Visibility.PRIVATE else "",
     )
 
 
@@ -107,3 +117,19 @@ def pending_toasts(context) -> list[dict]:
     if undo:
         toasts.append({"text": undo["text"], "level": "success", "undo": undo})
     return toasts
+@register.filter
+def file_size(byte_count) -> str:
+    """Every file size on every page: '84 KB', '3.2 MB' (gallery.units)."""
+    return units.file_size(byte_count)
+
+
+@register.filter
+def size_label(size) -> str:
+    """An API size for people: '1024x1536' as '1024×1536 px'."""
+    return units.size_label(str(size or ""))
+
+
+@register.simple_tag
+def dimensions(width, height) -> str:
+    """Pixel dimensions as W×H px."""
+    return units.dimensions(width, height)

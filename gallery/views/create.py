@@ -55,7 +55,11 @@ def create(request):
     form = GenerateForm(initial=initial, user=request.user)
     if request.htmx and request.htmx.target == "generate-form":
         return render(request, "gallery/create.html#generate-form", {"form": form})
-    recent = Job.objects.filter(owner=request.user).kept()[:10]
+    recent = (
+        Job.objects.filter(owner=request.user)
+        .kept()
+        .prefetch_related("images", "retries", "attempt_log")[:10]
+    )
     return render(request, "gallery/create.html", {"form": form, "jobs": recent})
 
 

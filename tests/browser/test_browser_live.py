@@ -91,6 +91,15 @@ def test_retry_a_failed_job(page):
     expect(retry.locator(".prompt")).to_have_text("a refused picture [fault:moderation]")
     expect(page.locator(f"#{failed_id}")).to_be_visible()  # the failed one stays below
 
+    # The failed job now offers its retry instead of a second Retry, on its card and page.
+    failed = page.locator(f"#{failed_id}")
+    expect(failed.get_by_role("button", name="Retry")).to_have_count(0)
+    expect(failed.get_by_role("link", name="Open retry")).to_be_visible()
+    page.goto(f"/jobs/{number}/")
+    expect(page.get_by_role("button", name="Retry")).to_have_count(0)
+    page.get_by_role("link", name="Open retry").click()
+    expect(page.locator(".job-card .params")).to_contain_text(f"retry of job {number}")
+
 
 def test_budget_refuses_an_expensive_job_before_it_is_sent(page, stack):
     username = f"jay{secrets.token_hex(2)}"
@@ -136,3 +145,96 @@ def test_pages_fit_a_phone(page, path):
         expect(page.locator(".job-card .status")).to_have_text("Failed", timeout=30_000)
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"{path} scrolls sideways by {overflow} px at 390 px wide"
+
+
+def stays_on_this_page(page) -> None:
+    """Mark the page; a reload or navigation would lose the mark (see still_on_this_page)."""
+    page.evaluate("window.__noReload = true")
+
+
+def still_on_this_page(page) -> bool:
+    return page.evaluate("window.__noReload === true")
+
+
+def test_cancel_mid_call_shows_the_images_and_cost_that_arrived(page):
+    sign_up(page, f"max{secrets.token_hex(2)}")
+    generate(page, "an otter holding a pebble")
+    card = page.locator(".job-card").first
+    expect(card.locator(".status")).to_have_text("Running", timeout=20_000)
+    stays_on_this_page(page)
+    card.get_by_role("button", name="Cancel").click()
+    expect(card.locator(".status")).to_have_text("Canceled")
+    expect(card.locator(".in-flight")).to_contain_text("Waiting for the call that was in flight")
+    # The stand-in answers after 6 s: the paid image and its cost land on the same card.
+    expect(card.locator(".thumbs img")).to_have_count(1, timeout=30_000)
+    expect(card.locator(".cost")).to_contain_text(re.compile(r"Cost \$0\.0\d*[1-9]"))
+    expect(card).to_contain_text("the images it made were kept (1)")
+    expect(card.locator(".in-flight")).to_have_count(0)
+    assert still_on_this_page(page)
+
+
+def test_the_attempts_table_grows_without_a_reload(page):
+    sign_up(page, f"nia{secrets.token_hex(2)}")
+    generate(page, "a busy day [fault:503]")
+    page.locator(".job-card header a").first.click()
+    rows = page.locator("table.attempts tbody tr")
+    expect(rows.first).to_be_visible(timeout=20_000)
+    stays_on_this_page(page)
+    expect(page.locator("table.attempts")).to_contain_text("Failed, will retry", timeout=20_000)
+    expect(rows).to_have_count(2, timeout=20_000)
+    assert still_on_this_page(page)
+
+
+NOTIFICATION_SPY = """
+window.__notified = [];
+if (window.Notification) {
+  const Real = window.Notification;
+  window.Notification = class extends Real {
+    constructor(title, options) {
+      super(title, options);
+      window.__notified.push([title, options.body]);
+    }
+  };
+}
+"""
+
+
+def test_the_tab_title_and_an_opt_in_notification_say_when_a_job_finished(page, stack):
+    page.context.grant_permissions(["notifications"], origin=stack.url)
+    page.context.add_init_script(NOTIFICATION_SPY)
+    sign_up(page, f"ora{secrets.token_hex(2)}")
+    notify = page.get_by_role("button", name="Notify me when jobs finish")
+    expect(notify).to_have_attribute("aria-pressed", "false")  # nothing asked on load
+    generate(page, "a paper boat on a pond")
+    page.locator(".job-card header a").first.click()
+    expect(page).to_have_title(re.compile(r"^Job \d+ · Studio$"))
+    page.get_by_role("button", name="Notify me when jobs finish").click()
+    expect(page.get_by_role("button", name="Notifications on")).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    expect(page).to_have_title("✓ Done — a paper boat on a pond · Studio", timeout=30_000)
+    assert page.evaluate("window.__notified") == [["✓ Done", "a paper boat on a pond"]]
+
+
+def test_a_failed_job_changes_the_title_and_notifies_only_when_asked(page):
+    page.context.add_init_script(NOTIFICATION_SPY)
+    sign_up(page, f"pia{secrets.token_hex(2)}")
+    expect(page).to_have_title("Create · Studio")
+    generate(page, "refused [fault:moderation]")
+    expect(page).to_have_title("✗ Failed — refused [fault:moderation] · Studio", timeout=20_000)
+    assert page.evaluate("window.__notified") == []
+
+
+def test_the_queue_page_follows_jobs_without_a_reload(page):
+    sign_up(page, f"quin{secrets.token_hex(2)}")
+    generate(page, "a heron in fog")
+    page.get_by_role("link", name="Queue").click()
+    running = page.locator("#active-jobs .job-card", has_text="a heron in fog")
+    expect(running).to_be_visible()
+    stays_on_this_page(page)
+    finished = page.locator("section", has=page.get_by_role("heading", name="Recently finished"))
+    done = finished.locator(".job-card", has_text="a heron in fog")
+    expect(done.locator(".status")).to_have_text("Done", timeout=30_000)
+    expect(done.locator(".thumbs img")).to_have_count(1)
+    expect(running).to_have_count(0)
+    assert still_on_this_page(page)

@@ -3,11 +3,13 @@ spending page, against the real stand-in API server."""
 
 import json
 import re
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.files.storage import default_storage
 from django.urls import reverse
+from django.utils import timezone
 
 from gallery import jobs, media
 from gallery.imagesapi import registry
@@ -293,7 +295,7 @@ def test_preview_is_served_while_running_and_404_after(alice_client, alice, stan
     assert response.status_code == 200 and response["Content-Type"] == "image/png"
     assert b"".join(response.streaming_content) == media.read(job.partial_file)
     card = alice_client.get(job.get_absolute_url(), headers={"HX-Request": "true"})
-    assert b"Preview 1 of 1" in card.content and b'hx-trigger="every 400ms"' in card.content
+    assert b"Preview 1 of 1" in card.content and b'hx-trigger="every 1s"' in card.content
 
 
 def test_spending_page_charts_each_person_and_hides_others_from_non_staff(
@@ -339,3 +341,113 @@ def test_a_shared_jobs_preview_is_visible_to_other_signed_in_people(client, alic
     assert client.get(reverse("gallery:job-partial", args=[job.pk])).status_code == 200
     client.logout()
     assert client.get(reverse("gallery:job-partial", args=[job.pk])).status_code == 302
+
+
+# --- Live views: what a polled card and the queue list show --------------------------------
+
+
+def card_html(client, job, page: str = "/create/"):
+    """The job's card as htmx asks for it from `page` (its poll, or a cancel)."""
+    return client.get(
+        job.get_absolute_url(), headers={"HX-Request": "true", "HX-Current-URL": page}
+    ).content.decode()
+
+
+def test_a_job_canceled_mid_call_keeps_polling_until_its_paid_images_arrive(
+    alice_client, alice, standin
+):
+    job = jobs.claim_job(new_job(alice).pk)
+    jobs.cancel_job(job, by=alice)
+    waiting = card_html(alice_client, job)
+    assert "hx-trigger=" in waiting and "Waiting for the call that was in flight" in waiting
+    jobs.run_job(job)  # the call returns after the cancel
+    arrived = card_html(alice_client, job)
+    assert "hx-trigger=" not in arrived and "Waiting for the call" not in arrived
+    assert arrived.count('class="thumbs"') == 1 and "Result 1:" in arrived
+    job.refresh_from_db()
+    assert job.cost_usd > 0 and f"Cost <strong>${job.cost_usd:.4f}</strong>" in arrived
+
+
+def test_a_job_canceled_before_it_was_sent_stops_polling(alice_client, alice):
+    job = new_job(alice)
+    assert 'hx-trigger="every 2s"' in card_html(alice_client, job)
+    jobs.cancel_job(job, by=alice)
+    assert "hx-trigger=" not in card_html(alice_client, job)
+
+
+def test_a_running_card_asks_once_a_second(alice_client, alice):
+    job = jobs.claim_job(new_job(alice).pk)
+    assert 'hx-trigger="every 1s"' in card_html(alice_client, job)
+
+
+def test_the_job_pages_card_carries_the_attempts_table_the_create_pages_does_not(
+    alice_client, alice, standin
+):
+    job = new_job(alice, prompt="busy [fault:503]")
+    jobs.run_job(jobs.claim_job(job.pk))  # attempt 1 fails and the job waits for attempt 2
+    on_job_page = card_html(alice_client, job, page=f"http://testserver{job.get_absolute_url()}")
+    assert "<h2" in on_job_page and "Failed, will retry" in on_job_page
+    assert 'hx-trigger="every 2s"' in on_job_page  # so the table keeps up
+    assert "Failed, will retry" not in card_html(
+        alice_client, job, page="http://testserver/create/"
+    )
+
+
+def test_a_retried_job_offers_open_retry_and_never_pays_twice(alice_client, alice):
+    job = new_job(alice)
+    jobs.cancel_job(job, by=alice)
+    url = reverse("gallery:job-retry", args=[job.pk])
+    alice_client.post(url, headers={"HX-Request": "true"})
+    retry = Job.objects.get(retry_of=job)
+    shown = card_html(alice_client, job)
+    assert f'<a class="button small" href="/jobs/{retry.pk}/">Open retry</a>' in shown
+    assert ">Retry</button>" not in shown
+    again = alice_client.post(url, headers={"HX-Request": "true"})  # a stale page's button
+    assert "Open retry" in again.content.decode()
+    assert alice_client.post(url).url == f"/jobs/{retry.pk}/"
+    assert Job.objects.filter(retry_of=job).count() == 1
+
+
+def test_the_queue_list_refreshes_itself_not_each_card(alice_client, alice):
+    job = new_job(alice)
+    headers = {"HX-Request": "true", "HX-Current-URL": "http://testserver/queue/"}
+    listed = alice_client.get(reverse("gallery:queue"), headers=headers).content.decode()
+    assert listed.startswith('\n<div id="queue-jobs"') or 'id="queue-jobs"' in listed[:200]
+    assert listed.count("hx-trigger=") == 1 and 'hx-trigger="every 2s"' in listed
+    assert f'id="job-{job.pk}"' in listed
+    jobs.cancel_job(job, by=alice)
+    idle = alice_client.get(reverse("gallery:queue"), headers=headers).content.decode()
+    assert idle.count("hx-trigger=") == 1 and 'hx-trigger="every 15s"' in idle
+    # A card canceled from the queue page comes back without a timer of its own.
+    canceled = alice_client.post(
+        reverse("gallery:job-cancel", args=[new_job(alice).pk]), headers=headers
+    )
+    assert "hx-trigger=" not in canceled.content.decode()
+
+
+def test_a_finished_jobs_page_title_says_how_it_ended(alice_client, alice, standin):
+    done = new_job(alice)
+    jobs.run_job(jobs.claim_job(done.pk))
+    failed = new_job(alice, prompt="no [fault:moderation]")
+    jobs.run_job(jobs.claim_job(failed.pk))
+    assert f"<title>✓ Done — Job {done.pk} · Studio</title>" in (
+        alice_client.get(done.get_absolute_url()).content.decode()
+    )
+    assert f"<title>✗ Failed — Job {failed.pk} · Studio</title>" in (
+        alice_client.get(failed.get_absolute_url()).content.decode()
+    )
+
+
+def test_a_canceled_call_that_never_answers_stops_the_polling_after_the_longest_call(
+    alice_client, alice, settings
+):
+    job = jobs.claim_job(new_job(alice).pk)
+    jobs.cancel_job(job, by=alice)  # the worker died mid-call: nobody will record its outcome
+    assert "hx-trigger=" in card_html(alice_client, job)
+    longest = (
+        settings.STUDIO_API_CONNECT_TIMEOUT
+        + settings.STUDIO_API_READ_TIMEOUT
+        + settings.STUDIO_JOB_LEASE_SECONDS
+    )
+    job.attempt_log.update(started_at=timezone.now() - timedelta(seconds=longest + 1))
+    assert "hx-trigger=" not in card_html(alice_client, job)

@@ -73,7 +73,7 @@ def test_valid_form_queues_one_job_after_commit(
     }
     assert len(callbacks) == 1  # the enqueue waits for the commit
     html = response.content.decode()
-    assert f'id="job-{job.pk}"' in html and 'hx-trigger="every 1s"' in html
+    assert f'id="job-{job.pk}"' in html and 'hx-trigger="every 2s"' in html
 
 
 def test_without_htmx_the_form_redirects_to_the_job(
