@@ -1,6 +1,7 @@
 """Pictures that come from somewhere the studio does not control (the thumbnails a C2PA
-manifest carries for its ingredients, the file checked on the Verify page), made safe to show: decoded by Pillow and drawn again
-as a new WebP, so neither their bytes nor the type they claim ever reach a browser."""
+manifest carries for its ingredients, the file checked on the Verify page), made safe to
+show: decoded by Pillow and drawn again as a new WebP, so neither their bytes nor the type
+they claim ever reach a browser."""
 
 import io
 
