@@ -71,7 +71,13 @@ def _remix_initial(request) -> dict | None:
 
 
 def _settings_of(job: Job) -> dict:
-    return {"prompt": job.prompt, "model": job.model, **job.params}
+    # Previews are stored only when asked for, so "none" must be said: the form starts at 2.
+    return {
+        "prompt": job.prompt,
+        "model": job.model,
+        **job.params,
+        "partial_images": job.partial_images,
+    }
 
 
 @login_required
