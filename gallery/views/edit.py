@@ -135,15 +135,15 @@ def job_layer(request, pk: int, layer: str):
     """An edit job's mask or markup layer as it was sent, for "Use these settings" to paint
     it again; only for people who may see the job."""
     job = access.job_for_viewer(request.user, pk)
-    stored = job.mask if layer == "mask" else job.markup
-    if not stored:
+    name = (job.mask if layer == "mask" else job.markup).name
+    if not name:
         raise Http404("This edit has no such layer.")
     return serving.file_response(
         request,
-        stored.name,
+        name,
         content_type="image/png",
         filename=f"job-{job.pk}-{layer}.png",
-        etag=f"job-{job.pk}-{layer}-{stored.name.rsplit('/', 1)[-1]}",
+        etag=f"job-{job.pk}-{layer}-{name.rsplit('/', 1)[-1]}",
         private=job.is_private,
     )
 
