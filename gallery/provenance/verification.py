@@ -219,10 +219,20 @@ def _origin(summary: dict) -> str:
                 if ingredient["path"] == ai["path"] and ingredient.get("signer"):
                     maker = ingredient["signer"].get("organisation") or maker
         if ai["digital_source_type"] == "trainedAlgorithmicMedia":
-            return f"Made by {_possessive(maker)} image model" if maker else "Made by an AI model"
+            if not maker:
+                return "Made by an AI image model"
+            if _plain_name(maker):
+                return f"Made by {_possessive(maker)} image model"
+            return f"Made by an AI image model, signed by {maker}"
         return f"Edited with generative AI by {maker}" if maker else "Edited with generative AI"
     name = signer.get("organisation") or signer.get("common_name")
     return f"Signed by {name}" if name else "Signed by an unnamed signer"
+
+
+def _plain_name(name: str) -> bool:
+    # "OpenAI", "Amazon Web Services, Inc." read well as "…'s image model"; a certificate
+    # name like "Studio development (TEST)" does not.
+    return "(" not in name and len(name.split()) <= 5
 
 
 def _possessive(name: str) -> str:

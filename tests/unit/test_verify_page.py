@@ -93,6 +93,17 @@ def test_verify_page_leads_with_the_headline(alice_client, name):
     assert verdict_of(response.content.decode()) == HEADLINES[name]
 
 
+def test_the_studios_own_images_name_their_signer_plainly(alice_client):
+    out = io.BytesIO()
+    PILImage.new("RGB", (48, 32), (40, 90, 200)).save(out, "PNG")
+    signed = provenance.sign_generated(out.getvalue(), output_format="png", model="gpt-image-2")
+    html = alice_client.post(VERIFY, {"file": ContentFile(signed, name="made.png")}).content
+    assert verdict_of(html.decode()) == (
+        f"Made by an AI image model, signed by Studio development (TEST) · {NOT_ON_LIST}",
+        "caution",
+    )
+
+
 def test_signer_on_the_official_list_says_so(alice_client, settings):
     settings.C2PA_TRUST_ANCHOR_FILES = [*settings.C2PA_TRUST_ANCHOR_FILES, TEST_ROOTS]
     html = verify(alice_client, "c2pa-rs_C.jpg").content.decode()
