@@ -133,6 +133,9 @@ def test_without_a_legacy_list_the_page_says_it_was_not_checked(alice_client):
     html = verify(alice_client, "tebs-lab_openai-dalle3-chatgpt_cape-bear.webp").content.decode()
     assert "older interim trust list, which this studio does not check" in html
     assert "“OpenAI” is what the file says" in html
+    # Signed in 2026, after the interim list froze: that list is no excuse to mention.
+    html = verify(alice_client, "c2pa-ts_trustnxt-icon-signed-timestamp.jpg").content.decode()
+    assert "is what the file says" in html and "older interim trust list" not in html
 
 
 def _data_urls(html: str, css_class: str) -> list[bytes]:
