@@ -71,6 +71,9 @@ def open_verify(page, who: str) -> None:
 
 
 def test_drop_a_signed_image_anywhere_and_read_the_verdict(page):
+    problems = []
+    page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else 0)
+    page.on("pageerror", lambda error: problems.append(str(error)))
     open_verify(page, "vera")
     drop(page, CAPE_BEAR, target=".topbar")
 
@@ -90,6 +93,7 @@ def test_drop_a_signed_image_anywhere_and_read_the_verdict(page):
     page.get_by_text("Technical details").click()
     expect(panel).to_be_visible()
     expect(panel).to_contain_text("Truepic Lens CLI in ChatGPT")
+    assert problems == []  # no script refused by the CSP, no htmx warning
     shoot(page, "verify-signed")
 
 
