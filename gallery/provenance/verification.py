@@ -1,9 +1,11 @@
 """Verifying an uploaded file's Content Credentials, and adding it to the gallery on request.
 
 This is the one place where C2PA reading happens in a web request (DESIGN.md: the explicit
-"verify an uploaded file" page). Nothing here touches the gallery until add_to_gallery() is
-called; until then the bytes wait in storage under `verify-pending/` (so any web machine can
-finish the "Add to gallery" step) and are removed after PENDING_MAX_AGE.
+"verify an uploaded file" page). `headline()` says what the reading means in one plain
+sentence; the checked image is shown drawn again (media.untrusted), inline. Nothing here
+touches the gallery until add_to_gallery() is called; until then the bytes wait in storage
+under `verify-pending/` (so any web machine can finish the "Add to gallery" step) and are
+removed after PENDING_MAX_AGE, or at once when the session that sent them stops offering them.
 """
 
 from __future__ import annotations
@@ -186,7 +188,9 @@ def headline(summary: dict, *, on_legacy_list: bool = False) -> Headline:
             problem = "signing certificate revoked"
         else:
             problem = "signing certificate not valid for Content Credentials"
-        return Headline(f"{origin} · {problem}", "bad", "none")
+        # Only say the signer is off the list when the check said so.
+        trust = "none" if "signingCredential.untrusted" in codes else ""
+        return Headline(f"{origin} · {problem}", "bad", trust)
     if state == provenance.TRUSTED:
         return Headline(
             f"{origin} · signature valid · signer on the C2PA trust list", "good", "official"
