@@ -41,6 +41,8 @@ urlpatterns = [
     ),
     path("edit/", edit.edit, name="edit"),
     path("edit/upload", edit.upload, name="edit-upload"),
+    path("jobs/<int:pk>/mask.png", edit.job_layer, {"layer": "mask"}, name="job-mask"),
+    path("jobs/<int:pk>/markup.png", edit.job_layer, {"layer": "markup"}, name="job-markup"),
     path("images/<int:pk>/lineage/", edit.image_lineage, name="image-lineage"),
     path("create/estimate", create.estimate, name="estimate"),
     path("queue/", jobs.queue, name="queue"),

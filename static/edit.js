@@ -199,7 +199,51 @@
       context.clearRect(0, 0, layer.width, layer.height);
     }
     markupDrawn = false;
+    restoreLayers();
   });
+
+  // "Use these settings" on an edit: its mask and markup come back over its first image,
+  // once (after that the person paints as usual).
+  function restoreLayers() {
+    const { layersFor, maskUrl, markupUrl } = stage.dataset;
+    if (!layersFor || layersFor !== firstId) return;
+    delete stage.dataset.layersFor;
+    if (maskUrl) loadLayer(maskUrl, (pixels) => paintMask(pixels));
+    if (markupUrl) {
+      loadLayer(markupUrl, (pixels) => {
+        markupCtx.putImageData(pixels, 0, 0);
+        markupDrawn = true;
+      });
+    }
+  }
+
+  function loadLayer(url, use) {
+    const picture = new Image();
+    picture.addEventListener("load", () => {
+      if (picture.naturalWidth !== maskCanvas.width || picture.naturalHeight !== maskCanvas.height) return;
+      const scratch = document.createElement("canvas");
+      scratch.width = picture.naturalWidth;
+      scratch.height = picture.naturalHeight;
+      const context = scratch.getContext("2d", { willReadFrequently: true });
+      context.drawImage(picture, 0, 0);
+      use(context.getImageData(0, 0, scratch.width, scratch.height));
+      stage.dataset.restored = "true";
+    });
+    picture.src = url;
+  }
+
+  // The API's mask is transparent where the model may paint: that is what the brush paints.
+  function paintMask(sent) {
+    const painted = maskCtx.createImageData(sent.width, sent.height);
+    for (let i = 0; i < sent.data.length; i += 4) {
+      if (sent.data[i + 3] >= 128) continue;
+      painted.data[i] = 255;
+      painted.data[i + 1] = 40;
+      painted.data[i + 2] = 90;
+      painted.data[i + 3] = 255;
+    }
+    maskCtx.putImageData(painted, 0, 0);
+  }
 
   function snapshot() {
     undoStack.push({ ctx, pixels: ctx.getImageData(0, 0, canvas.width, canvas.height) });

@@ -331,6 +331,10 @@ C2PA_TRUST_ANCHOR_FILES = [TRUST_DIR / "C2PA-TRUST-LIST.pem"] + [
     Path(p) for p in env_list("C2PA_TRUST_ANCHORS", [])
 ]
 C2PA_TRUST_CONFIG_FILE = TRUST_DIR / "eku_oids.txt"
+# The legacy interim trust list (contentcredentials.org/trust/anchors.pem, frozen since
+# 2026-01-01): PEM files, comma-separated. Not shipped; when set, the Verify page says whether
+# a signer missing from the official list was on this older list.
+C2PA_LEGACY_TRUST_ANCHOR_FILES = [Path(p) for p in env_list("C2PA_LEGACY_TRUST_ANCHORS", [])]
 # The studio's own signing credential (for images it changes). Unset: a development
 # credential is generated under var/c2pa-dev/ on first use and never leaves the machine.
 C2PA_SIGN_CERT_FILE = env("C2PA_SIGN_CERT_FILE")

@@ -368,3 +368,40 @@ def record_outputs(job: Job, outputs: list[Image], composites: list[Composite]) 
             )
         )
     ImageParent.objects.bulk_create(links)
+
+
+@dataclass(frozen=True)
+class Remix:
+    """An edit job as the edit page needs it to start again ("Use these settings")."""
+
+    job: Job
+    settings: dict  # the form's initial values: prompt, model and every option
+    inputs: list[Image]  # the inputs the viewer may still see, in order
+    missing: list[int]  # positions (from 1) of inputs gone or not visible to the viewer
+    mask: bool  # the job's mask comes back (its first input is among `inputs`)
+    markup: bool  # likewise the markup layer
+
+    @property
+    def layer_lost(self) -> bool:
+        """A mask or markup layer that cannot come back: its first input is missing."""
+        return bool(self.job.mask or self.job.markup) and 1 in self.missing
+
+
+def remix(job: Job, *, visible) -> Remix:
+    """What "Use these settings" on one of `job`'s images restores: `visible` is what the
+    viewer may see (access.visible_images), so nobody gets an input through someone else's
+    edit. The mask and markup layer were drawn over the first input, so they come back only
+    with it."""
+    positions = list(job.inputs.order_by("position").values_list("image_id", flat=True))
+    found = {image.pk: image for image in visible.filter(pk__in=positions)}
+    inputs = [found[pk] for pk in positions if pk in found]
+    missing = [number for number, pk in enumerate(positions, start=1) if pk not in found]
+    first_kept = bool(positions) and positions[0] in found
+    return Remix(
+        job=job,
+        settings={"prompt": job.prompt, "model": job.model, **job.params},
+        inputs=inputs,
+        missing=missing,
+        mask=first_kept and bool(job.mask),
+        markup=first_kept and bool(job.markup),
+    )

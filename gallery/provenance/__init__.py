@@ -1,5 +1,5 @@
 """Content Credentials (C2PA): `manifests` reads, summarises and signs them (the only code
-that imports c2pa), `verify` checks an uploaded file on the Verify page, `credentials` holds
+that imports c2pa), `verification` checks an uploaded file on the Verify page, `credentials` holds
 the studio's signing credential, `trust/` the official trust lists. Callers use the names
 below."""
 
@@ -24,6 +24,7 @@ from gallery.provenance.manifests import (  # noqa: F401 (the room's public name
     explain,
     ingredient_key,
     ingredient_thumbnail,
+    on_legacy_list,
     read,
     shown_ingredients,
     sign_edit,

@@ -153,6 +153,22 @@ def read(data: bytes, *, mime: str | None = None, thumbnails: bool = False) -> P
     return Provenance(summary["state"], summary["ai_generated"], summary, manifest_json, found)
 
 
+def on_legacy_list(data: bytes, *, mime: str | None = None) -> bool:
+    """Whether the signer of `data` chains to the legacy interim trust list
+    (C2PA_LEGACY_TRUST_ANCHOR_FILES) instead: a second read, so callers ask only about files
+    that read as VALID with the official list. False when no legacy list is configured."""
+    anchor_files = tuple(str(p) for p in getattr(settings, "C2PA_LEGACY_TRUST_ANCHOR_FILES", []))
+    if not anchor_files or not data:
+        return False
+    trust_config = getattr(settings, "C2PA_TRUST_CONFIG_FILE", None)
+    context = _context_for(anchor_files, str(trust_config) if trust_config else None)
+    try:
+        with _open_reader(data, mime, context) as reader:
+            return reader.get_validation_state() == "Trusted"
+    except (c2pa.C2paError, ValueError, TypeError, OSError):
+        return False
+
+
 def explain(state: str) -> str:
     """A plain-words explanation of a state, for the UI."""
     return _EXPLANATIONS[state]
@@ -351,7 +367,11 @@ _contexts_lock = threading.Lock()
 def _reader_context() -> c2pa.Context:
     anchor_files = tuple(str(p) for p in getattr(settings, "C2PA_TRUST_ANCHOR_FILES", []) or [])
     trust_config = getattr(settings, "C2PA_TRUST_CONFIG_FILE", None)
-    key = (anchor_files, str(trust_config) if trust_config else None)
+    return _context_for(anchor_files, str(trust_config) if trust_config else None)
+
+
+def _context_for(anchor_files: tuple[str, ...], trust_config: str | None) -> c2pa.Context:
+    key = (anchor_files, trust_config)
     context = _contexts.get(key)
     if context is None:
         with _contexts_lock:

@@ -1,9 +1,11 @@
 """Verifying an uploaded file's Content Credentials, and adding it to the gallery on request.
 
 This is the one place where C2PA reading happens in a web request (DESIGN.md: the explicit
-"verify an uploaded file" page). Nothing here touches the gallery until add_to_gallery() is
-called; until then the bytes wait in storage under `verify-pending/` (so any web machine can
-finish the "Add to gallery" step) and are removed after PENDING_MAX_AGE.
+"verify an uploaded file" page). `headline()` says what the reading means in one plain
+sentence; the checked image is shown drawn again (media.untrusted), inline. Nothing here
+touches the gallery until add_to_gallery() is called; until then the bytes wait in storage
+under `verify-pending/` (so any web machine can finish the "Add to gallery" step) and are
+removed after PENDING_MAX_AGE, or at once when the session that sent them stops offering them.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import PurePath
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils import timezone
@@ -40,8 +43,22 @@ FORMATS = {
     "image/tiff": ("TIFF", {"tif", "tiff"}),
 }
 ACCEPTED_NAMES = ", ".join(name for name, _ in FORMATS.values())
+# The checked image is shown as a picture drawn again from the upload, this big at most.
+PREVIEW_SIDE = 1024
+# Direct ingredients offered in the compare slider (a collage may list hundreds).
+COMPARED = 12
 _AVIF_BRANDS = {b"avif", b"avis"}
 _HEIC_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The one sentence the Verify page leads with, and how it should look."""
+
+    text: str
+    tone: str  # "good" | "caution" | "bad" | "neutral"
+    # Which trust list the signer is on: "official", "legacy", "none", or "" when unsigned.
+    trust: str = ""
 
 
 @dataclass
@@ -58,6 +75,27 @@ class Verification:
     not_addable: str = ""
     # Ingredient path ("0.1") -> data: URL of the thumbnail the manifest carries.
     thumbnails: dict[str, str] = field(default_factory=dict)
+    # The checked image drawn again (a WebP data: URL), or "" when it cannot be drawn.
+    preview: str = ""
+    # The signer is missing from the official trust list but on the legacy interim one.
+    on_legacy_list: bool = False
+
+    @property
+    def headline(self) -> Headline:
+        return headline(self.provenance.summary, on_legacy_list=self.on_legacy_list)
+
+    @property
+    def compared(self) -> list[dict]:
+        """The direct ingredients (an edit's inputs) whose thumbnail can be set beside the
+        checked image."""
+        if not self.preview:
+            return []
+        return [
+            {**ingredient, "thumbnail_url": self.thumbnails[key]}
+            for ingredient in provenance.shown_ingredients(self.provenance.summary)
+            if ingredient["depth"] == 1
+            and (key := provenance.ingredient_key(ingredient["path"])) in self.thumbnails
+        ][:COMPARED]
 
     @property
     def format_name(self) -> str:
@@ -117,9 +155,103 @@ def check(data: bytes, *, filename: str, mime: str) -> Verification:
         # manifest's bytes and declared type are never shown as they are.
         picture = untrusted.redraw(thumbnail) if key else None
         if picture is not None:
-            encoded = base64.b64encode(picture).decode("ascii")
-            result.thumbnails[key] = f"data:image/webp;base64,{encoded}"
+            result.thumbnails[key] = _data_url(picture)
+    # The upload is shown the same way, inline: nothing is kept to serve it from.
+    preview = untrusted.redraw(
+        data, largest_side=PREVIEW_SIDE, max_pixels=settings.STUDIO_UPLOAD_MAX_PIXELS
+    )
+    result.preview = _data_url(preview) if preview else ""
+    if reading.state == provenance.VALID and _signer_untrusted(reading.summary):
+        result.on_legacy_list = provenance.on_legacy_list(data, mime=mime)
     return result
+
+
+def headline(summary: dict, *, on_legacy_list: bool = False) -> Headline:
+    """The verdict in plain words: who made the image by its credentials, whether the
+    signature holds, and whether the signer is on a trust list (the official C2PA list, or
+    the legacy interim one that came before it)."""
+    state = summary["state"]
+    if state == provenance.NONE:
+        return Headline("No Content Credentials", "neutral")
+    if state == provenance.TAMPERED:
+        return Headline("Changed after signing", "bad")
+    if state == provenance.UNREADABLE:
+        if (summary.get("error") or "").startswith("Remote:"):
+            return Headline("Content Credentials kept online: not checked", "neutral")
+        return Headline("Content Credentials present but unreadable", "neutral")
+    origin = _origin(summary)
+    if state == provenance.INVALID:
+        codes = {failure["code"] for failure in summary["failures"]}
+        if "signingCredential.expired" in codes:
+            problem = "signing certificate expired, so the signature cannot be confirmed"
+        elif "signingCredential.revoked" in codes:
+            problem = "signing certificate revoked"
+        else:
+            problem = "signing certificate not valid for Content Credentials"
+        # Only say the signer is off the list when the check said so.
+        trust = "none" if "signingCredential.untrusted" in codes else ""
+        return Headline(f"{origin} · {problem}", "bad", trust)
+    if state == provenance.TRUSTED:
+        return Headline(
+            f"{origin} · signature valid · signer on the C2PA trust list", "good", "official"
+        )
+    if on_legacy_list:
+        return Headline(
+            f"{origin} · signature valid · signer on the legacy interim trust list, "
+            "not on the official C2PA list",
+            "caution",
+            "legacy",
+        )
+    return Headline(
+        f"{origin} · signature valid · signer not on the trust list: "
+        "we cannot confirm who signed it",
+        "caution",
+        "none",
+    )
+
+
+def _origin(summary: dict) -> str:
+    """ "Made by OpenAI's image model", "Edited with generative AI by Adobe Inc.", or
+    "Signed by <organisation>": what the credentials claim, before any verdict on them."""
+    signer = summary.get("signer") or {}
+    ai = summary.get("ai_source")
+    if ai:
+        maker = signer.get("organisation")
+        if ai["in_ingredient"]:
+            # The AI claim sits in an ingredient's manifest (OpenAI's pattern): its signer.
+            for ingredient in summary.get("ingredients") or []:
+                if ingredient["path"] == ai["path"] and ingredient.get("signer"):
+                    maker = ingredient["signer"].get("organisation") or maker
+        if ai["digital_source_type"] == "trainedAlgorithmicMedia":
+            if not maker:
+                return "Made by an AI image model"
+            if _plain_name(maker):
+                return f"Made by {_possessive(maker)} image model"
+            return f"Made by an AI image model, signed by {maker}"
+        return f"Edited with generative AI by {maker}" if maker else "Edited with generative AI"
+    name = signer.get("organisation") or signer.get("common_name")
+    return f"Signed by {name}" if name else "Signed by an unnamed signer"
+
+
+def _plain_name(name: str) -> bool:
+    # "OpenAI", "Amazon Web Services, Inc." read well as "…'s image model"; a certificate
+    # name like "Studio development (TEST)" does not.
+    return "(" not in name and len(name.split()) <= 5
+
+
+def _possessive(name: str) -> str:
+    name = name.strip().removesuffix(",").strip()
+    for suffix in (", Inc.", " Inc.", ", LLC", " LLC", " Ltd.", " Ltd", " GmbH"):
+        name = name.removesuffix(suffix)
+    return f"{name}'" if name.endswith("s") else f"{name}'s"
+
+
+def _signer_untrusted(summary: dict) -> bool:
+    return any(f["code"] == "signingCredential.untrusted" for f in summary["failures"])
+
+
+def _data_url(picture: bytes) -> str:
+    return "data:image/webp;base64," + base64.b64encode(picture).decode("ascii")
 
 
 def stash(data: bytes) -> str:
@@ -149,6 +281,11 @@ def add_to_gallery(*, owner, data: bytes, visibility: str | None = None) -> Imag
     summary follow from the worker (uploads.finish_upload, which the caller enqueues).
     Without a visibility the owner's preference applies."""
     return uploads.store_unprocessed(owner=owner, data=data, visibility=visibility)
+
+
+def forget(token: str) -> None:
+    """Delete a stashed upload nobody will add any more."""
+    default_storage.delete(_pending_name(token))
 
 
 def _pending_name(token: str) -> str:

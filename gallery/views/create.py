@@ -58,7 +58,7 @@ def create(request):
     recent = (
         Job.objects.filter(owner=request.user)
         .kept()
-        .prefetch_related("images", "retries", "attempt_log")[:10]
+        .prefetch_related("retries", "attempt_log")[:10]
     )
     return render(request, "gallery/create.html", {"form": form, "jobs": recent})
 
@@ -75,7 +75,13 @@ def _remix_initial(request) -> dict | None:
 
 
 def _settings_of(job: Job) -> dict:
-    return {"prompt": job.prompt, "model": job.model, **job.params}
+    # Previews are stored only when asked for, so "none" must be said: the form starts at 2.
+    return {
+        "prompt": job.prompt,
+        "model": job.model,
+        **job.params,
+        "partial_images": job.partial_images,
+    }
 
 
 @login_required

@@ -1,7 +1,7 @@
 """The edit page, uploads for it, and the lineage of an image."""
 
 from django.contrib.auth.decorators import login_required
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -12,6 +12,7 @@ from gallery.forms import EditForm
 from gallery.imagesapi import registry
 from gallery.jobs import edits, limits, pending_uploads, uploads
 from gallery.jobs.refused import Refused
+from gallery.media import serving
 from gallery.models import Image, Job
 
 PICKER_SIZE = 24
@@ -50,24 +51,44 @@ def edit(request):
             return redirect(job)
         return render(request, "gallery/edit.html#created", {"job": job})
     initial = {"visibility": accounts.default_visibility(request.user)}
+    remix = _remix(request, visible)
+    if remix is not None:
+        initial.update(remix.settings)
     if request.GET.get("model"):
         initial["model"] = request.GET["model"]
     form = EditForm(initial=initial, visible_images=visible)
     if request.htmx and request.htmx.target == "edit-options":
         return render(request, "gallery/edit.html#options", {"form": form})
-    return render(request, "gallery/edit.html", _page(request, form, visible))
+    return render(request, "gallery/edit.html", _page(request, form, visible, remix))
 
 
-def _page(request, form, visible) -> dict:
-    ids = map(access.parse_id, request.GET.getlist("image"))
-    wanted = [pk for pk in ids if pk is not None][:16]
-    found = {i.pk: i for i in visible.filter(pk__in=wanted)}
+def _remix(request, visible) -> edits.Remix | None:
+    """ "Use these settings" on an edit's image (?remix=<image id>): that edit's inputs, mask
+    and options, as far as the viewer may see them."""
+    image_id = access.parse_id(request.GET.get("remix", ""))
+    if image_id is None:
+        return None
+    image = visible.filter(pk=image_id).only("job_id").first()
+    if image is None or image.job_id is None:
+        return None
+    job = access.visible_jobs(request.user).filter(pk=image.job_id, kind=Job.Kind.EDIT).first()
+    return edits.remix(job, visible=visible) if job else None
+
+
+def _page(request, form, visible, remix: edits.Remix | None = None) -> dict:
+    if remix is not None:
+        inputs = remix.inputs
+    else:
+        ids = map(access.parse_id, request.GET.getlist("image"))
+        wanted = [pk for pk in ids if pk is not None][:16]
+        found = {i.pk: i for i in visible.filter(pk__in=wanted)}
+        inputs = [found[pk] for pk in wanted if pk in found]
     return {
         "form": form,
-        "inputs": [found[pk] for pk in wanted if pk in found],
-        "picker": visible.filter(owner=request.user).exclude(source=Image.Source.COMPOSITE)[
-            :PICKER_SIZE
-        ],
+        "inputs": inputs,
+        "remix": remix,
+        # Composites ("keep unmasked pixels") are images like any other: they can be edited.
+        "picker": visible.filter(owner=request.user)[:PICKER_SIZE],
         "jobs": Job.objects.filter(owner=request.user, kind=Job.Kind.EDIT).kept()[:10],
         "max_inputs": max(m.max_input_images for m in registry.all_models()),
     }
@@ -103,6 +124,25 @@ def upload(request):
             "width": checked.width,
             "height": checked.height,
         }
+    )
+
+
+@login_required
+@require_GET
+def job_layer(request, pk: int, layer: str):
+    """An edit job's mask or markup layer as it was sent, for "Use these settings" to paint
+    it again; only for people who may see the job."""
+    job = access.job_for_viewer(request.user, pk)
+    name = (job.mask if layer == "mask" else job.markup).name
+    if not name:
+        raise Http404("This edit has no such layer.")
+    return serving.file_response(
+        request,
+        name,
+        content_type="image/png",
+        filename=f"job-{job.pk}-{layer}.png",
+        etag=f"job-{job.pk}-{layer}-{name.rsplit('/', 1)[-1]}",
+        private=job.is_private,
     )
 
 

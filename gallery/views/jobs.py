@@ -65,7 +65,8 @@ def job_visibility(request, pk: int):
 def queue(request):
     everyone = request.user.is_staff and request.GET.get("who") != "me"
     shown = Job.objects.all() if everyone else Job.objects.filter(owner=request.user)
-    shown = _with_card_extras(request, shown.select_related("owner").kept())
+    # Not .kept(): the card's own prefetch (visible images) already leaves trashed ones out.
+    shown = _with_card_extras(request, shown.select_related("owner").filter(trashed_at=None))
     active = list(shown.unfinished().order_by("created_at", "id"))
     finished = list(shown.exclude(status__in=[Job.Status.QUEUED, Job.Status.RUNNING])[:RECENT])
     context = {

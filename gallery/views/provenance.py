@@ -76,8 +76,10 @@ def verify(request):
     token = None
     if not result.not_addable:
         token = verification.stash(form.data_bytes)
-        pending = [token, *request.session.get(SESSION_KEY, [])][:PENDING_PER_SESSION]
-        request.session[SESSION_KEY] = pending
+        pending = [token, *request.session.get(SESSION_KEY, [])]
+        for dropped in pending[PENDING_PER_SESSION:]:
+            verification.forget(dropped)  # no longer offered: nothing waits for it
+        request.session[SESSION_KEY] = pending[:PENDING_PER_SESSION]
     return _verify_page(request, {"form": VerifyForm(), "result": result, "token": token})
 
 
@@ -108,7 +110,16 @@ def verify_add(request):
 def _verify_page(request, context: dict, status: int = 200):
     context["upload_max_bytes"] = settings.STUDIO_UPLOAD_MAX_BYTES
     context["default_visibility"] = accounts.default_visibility(request.user)
-    return render(request, "gallery/verify.html", context, status=status)
+    context["legacy_list"] = bool(settings.C2PA_LEGACY_TRUST_ANCHOR_FILES)
+    if request.htmx and request.htmx.target == "verify":
+        # A file dropped or picked with JavaScript on: the page's main region, swapped in
+        # place (htmx swaps only 200 answers; the message says what went wrong).
+        response = render(request, "gallery/verify.html#verify", context)
+    else:
+        response = render(request, "gallery/verify.html", context, status=status)
+    # The answer shows someone's upload: no cache keeps it.
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @login_required

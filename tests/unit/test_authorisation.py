@@ -155,6 +155,13 @@ TABLE: dict[str, list[Row]] = {
             lambda w, v: reverse("gallery:edit") + f"?image={w.images[v].pk}",
             target="image",
         ),
+        # "Use these settings": Bob gets the form, never Alice's private prompt or inputs.
+        Row(
+            "GET",
+            SIGNED_IN,
+            lambda w, v: reverse("gallery:edit") + f"?remix={w.images[v].pk}",
+            target="image",
+        ),
         Row(
             "POST",
             {"anon": LOGIN, "alice": 302, "bob": split(302, 400), "staff": 302},
@@ -162,6 +169,16 @@ TABLE: dict[str, list[Row]] = {
             data=lambda w, v: {**GENERATE, "prompt": "make it blue", "image_ids": w.images[v].pk},
             target="image",
         ),
+    ],
+    "jobs/<int:pk>/mask.png": [Row("GET", READ, job_url("gallery:job-mask"), target="job")],
+    # These jobs have no markup layer: nobody gets one, and nobody learns more than that.
+    "jobs/<int:pk>/markup.png": [
+        Row(
+            "GET",
+            {"anon": LOGIN, "alice": 404, "bob": 404, "staff": 404},
+            job_url("gallery:job-markup"),
+            target="job",
+        )
     ],
     "edit/upload": [
         Row("GET", POST_ONLY_GET, fixed("gallery:edit-upload")),
@@ -491,7 +508,9 @@ def world(django_user_model, standin) -> World:
         job.partial_file = media.store_derived(
             preview.getvalue(), folder="partials", extension="png"
         )
-        job.save(update_fields=["partial_file"])
+        # An edit's mask, so that "Use these settings" has a layer to fetch.
+        job.mask = job.partial_file
+        job.save(update_fields=["partial_file", "mask"])
         job_of[visibility] = job
     board = Board.objects.create(owner=alice, name="Alice's board")
     WorkerHeartbeat.objects.create(hostname="matrix", seen_at=timezone.now())

@@ -269,7 +269,8 @@ def test_verify_remote_manifest_says_so_without_fetching(alice_client, no_networ
 
 def test_verify_shows_ingredient_thumbnails_inline(alice_client):
     html = upload(alice_client, fixture(CACA), CACA).content.decode()
-    assert html.count('src="data:image/webp;base64,') == 2
+    panel = html[html.index('id="content-credentials"') :]
+    assert panel.count('src="data:image/webp;base64,') == 2
 
 
 def test_verify_then_add_to_gallery_stores_the_exact_file(
