@@ -22,6 +22,9 @@ _LABELS = {**dict(Image.Provenance.choices), Image.Provenance.PENDING: "Processi
 
 _AI_MARK = mark_safe('<span class="cc-ai">AI</span>')
 _TILE = (
+    # The selection bar's box (gallery.html's form "selection"), then the link.
+    '<input type="checkbox" class="tile-select" name="image" value="{pk}" form="selection" '
+    'aria-label="Select image {pk}">'
     '<a class="tile-link" href="{detail}" data-id="{pk}" data-full="{original}" '
     'data-prompt="{prompt_300}" data-owner="{owner}">'
     '<img src="{small}" srcset="{small} 256w, {large} 512w" '
@@ -36,8 +39,8 @@ _TILE = (
 
 @register.simple_tag
 def tile(image) -> str:
-    """The link, thumbnail, Content Credentials badge and caption of one gallery tile (the
-    view sets image.links and image.owner_name)."""
+    """The selection box, link, thumbnail, Content Credentials badge and caption of one
+    gallery tile (the view sets image.links and image.owner_name)."""
     links = image.links
     ai = image.ai_generated
     return format_html(
