@@ -54,7 +54,7 @@ def job_for_deleter(user, pk) -> Job:
 
 def trashed_job_for_owner(user, pk) -> Job:
     """A job in the trash if `user` owns it or is staff, else Http404."""
-    return _get(_owned(Job.objects.filter(trashed_at__isnull=False), user), pk)
+    return _get(_owned(Job.objects.filter(trashed_at__isnull=False, purged_at=None), user), pk)
 
 
 def trashed_images_for_owner(user, ids) -> QuerySet[Image]:

@@ -144,7 +144,9 @@ class Job(models.Model):
     idempotency_key = models.CharField(max_length=255, blank=True)
     # In the trash since then (gallery/trash.py): hidden from everyone, restorable for
     # TRASH_DAYS. The row itself is never deleted: budgets and the spending page read jobs.
+    # `purged_at`: deleted forever (its images' files and its own are gone).
     trashed_at = models.DateTimeField(null=True, blank=True)
+    purged_at = models.DateTimeField(null=True, blank=True)
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)

@@ -96,8 +96,10 @@ def in_trash(owner):
 
 
 def jobs_in_trash(owner):
-    """A person's trashed jobs that still have something to restore or had no images."""
-    return Job.objects.filter(owner=owner, trashed_at__isnull=False).order_by("-trashed_at")
+    """A person's trashed jobs not yet deleted forever."""
+    return Job.objects.filter(
+        owner=owner, trashed_at__isnull=False, purged_at__isnull=True
+    ).order_by("-trashed_at")
 
 
 def delete_forever(ids: Iterable[int]) -> int:
@@ -119,7 +121,9 @@ def delete_job_forever(job: Job) -> int:
     ids = Image.objects.filter(job=job).values_list("pk", flat=True)
     purged = delete_forever(ids)
     names = [name for name in (job.mask.name, job.markup.name) if name]
-    Job.objects.filter(pk=job.pk).update(mask="", markup="", partial_file="")
+    Job.objects.filter(pk=job.pk).update(
+        mask="", markup="", partial_file="", purged_at=timezone.now()
+    )
     for name in names:
         if not Job.objects.filter(Q(mask=name) | Q(markup=name)).exists():
             media.delete_file(name)
@@ -136,7 +140,7 @@ def empty_trash(*, older_than: timedelta = KEEP_FOR) -> int:
             "pk", flat=True
         )
     )
-    for job in Job.objects.filter(trashed_at__lt=cutoff).exclude(mask="", markup=""):
+    for job in Job.objects.filter(trashed_at__lt=cutoff, purged_at__isnull=True):
         delete_job_forever(job)
     if purged:
         log.info("deleted %d images that were in the trash for more than %s", purged, older_than)

@@ -53,7 +53,8 @@
   document.body.addEventListener("studio:selection", (event) => {
     const { action, ids } = event.detail;
     (ids || []).forEach((id) => {
-      const tile = document.querySelector(`.tile[data-tile="${id}"]`);
+      const link = document.querySelector(`.tile-link[data-id="${id}"]`);
+      const tile = link && link.closest(".tile");
       if (!tile) return;
       if (action === "delete") tile.remove();
       const star = tile.querySelector(".star");
@@ -68,10 +69,10 @@
   document.addEventListener("htmx:afterSettle", update);
 
   document.addEventListener("dragstart", (event) => {
-    const tile = event.target.closest && event.target.closest(".tile[data-tile]");
-    if (!tile) return;
-    const box = tile.querySelector(".tile-select");
-    const ids = box && box.checked ? chosen().map((b) => b.value) : [tile.dataset.tile];
+    const tile = event.target.closest && event.target.closest(".tile");
+    const box = tile && tile.querySelector(".tile-select");
+    if (!box) return;
+    const ids = box.checked ? chosen().map((b) => b.value) : [box.value];
     event.dataTransfer.setData(DRAG_TYPE, ids.join(","));
     event.dataTransfer.effectAllowed = "copy";
     document.body.classList.add("dragging");

@@ -31,6 +31,9 @@ _LOCK = mark_safe(
     '<span class="visually-hidden">Private</span></span>'
 )
 _TILE = (
+    # The selection bar's box (gallery.html's form "selection"), then the link.
+    '<input type="checkbox" class="tile-select" name="image" value="{pk}" form="selection" '
+    'aria-label="Select image {pk}">'
     '<a class="tile-link" href="{detail}" data-id="{pk}" data-full="{original}" '
     'data-prompt="{prompt_300}" data-owner="{owner}">'
     '<img src="{small}" srcset="{small} 256w, {large} 512w" '
@@ -45,8 +48,8 @@ _TILE = (
 
 @register.simple_tag
 def tile(image) -> str:
-    """The link, thumbnail, Content Credentials badge and caption of one gallery tile (the
-    view sets image.links and image.owner_name)."""
+    """The selection box, link, thumbnail, Content Credentials badge and caption of one
+    gallery tile (the view sets image.links and image.owner_name)."""
     links = image.links
     ai = image.ai_generated
     return format_html(

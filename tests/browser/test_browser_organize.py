@@ -58,7 +58,7 @@ def test_delete_an_image_then_undo_it(page, stack):
     expect(page).to_have_url(re.compile(r"/$"))
     toast = page.locator(".toast[data-undo]")
     expect(toast).to_contain_text(f"Image {pk} moved to the trash.")
-    expect(page.locator(f'.tile[data-tile="{pk}"]')).to_have_count(0)
+    expect(page.locator(f'.tile:has(.tile-link[data-id="{pk}"])')).to_have_count(0)
     toast.get_by_role("button", name="Undo").click()
     expect(page).to_have_url(re.compile(rf"/images/{pk}/$"))
     expect(page.get_by_role("heading", name=f"Image {pk}")).to_be_visible()
@@ -81,8 +81,8 @@ def test_delete_then_restore_from_the_trash_then_delete_forever(page, stack):
     expect(page.locator(".toast")).to_contain_text("1 image restored.")
     expect(page.locator(".trash-item")).to_have_count(1)
     page.goto(f"/?who={user}")
-    expect(page.locator(f'.tile[data-tile="{kept}"]')).to_have_count(1)
-    expect(page.locator(f'.tile[data-tile="{gone}"]')).to_have_count(0)
+    expect(page.locator(f'.tile:has(.tile-link[data-id="{kept}"])')).to_have_count(1)
+    expect(page.locator(f'.tile:has(.tile-link[data-id="{gone}"])')).to_have_count(0)
 
     # Deleting forever takes the original (and its thumbnails) out of storage.
     assert gone_file.exists()
@@ -195,12 +195,12 @@ def test_drag_tiles_onto_a_board_in_the_sidebar(page, stack):
     page.goto(f"/?who={user}")
     target = page.locator(".board-sidebar .board-drop", has_text="Sky")
     # One tile, dragged by itself.
-    page.locator(f'.tile[data-tile="{made[0]}"]').drag_to(target)
+    page.locator(f'.tile:has(.tile-link[data-id="{made[0]}"])').drag_to(target)
     expect(page.locator(".toast").last).to_contain_text("Added 1 image to Sky.")
     # Two selected tiles travel together when one of them is dragged.
     page.get_by_role("checkbox", name=f"Select image {made[1]}").check()
     page.get_by_role("checkbox", name=f"Select image {made[2]}").check()
-    page.locator(f'.tile[data-tile="{made[2]}"]').drag_to(target)
+    page.locator(f'.tile:has(.tile-link[data-id="{made[2]}"])').drag_to(target)
     expect(page.locator(".toast").last).to_contain_text("Added 2 images to Sky.")
     target.get_by_role("link", name="Sky").click()
     expect(page.locator("#grid .tile")).to_have_count(3)

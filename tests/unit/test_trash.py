@@ -268,3 +268,14 @@ def test_an_edit_whose_input_was_deleted_is_not_retried_and_says_why(alice, bob)
     assert response.status_code == 400
     assert "input image of this edit has been deleted" in response.content.decode()
     assert Job.objects.count() == 2  # the source's job and the edit: no retry stored
+
+
+def test_a_job_deleted_forever_leaves_the_trash_page_and_cannot_be_restored(alice):
+    job = finished_job(alice, status=Job.Status.FAILED)
+    client = client_for(alice)
+    client.post(reverse("gallery:job-delete", args=[job.pk]))
+    assert f"Job {job.pk}</strong>" in client.get(reverse("gallery:trash")).content.decode()
+    client.post(reverse("gallery:trash-delete"), {"job": job.pk})
+    assert f"Job {job.pk}</strong>" not in client.get(reverse("gallery:trash")).content.decode()
+    assert client.post(reverse("gallery:trash-restore"), {"job": job.pk}).status_code == 404
+    assert spending.per_person(spending.jobs_for(alice))  # what it cost still counts
