@@ -1,6 +1,6 @@
 """How many requests an open page sends while it waits, per minute: the job page while its
 job runs, after it finished and after a cancel while its call is in flight, the create page
-with a running job, and the queue page with a running job and with none.
+with one and with five running jobs, and the queue page with a running job and with none.
 
 Starts the real studio (gunicorn, a Celery worker, the stand-in API slow enough that the
 job keeps running for the whole window) in a temporary folder, signs up in headless
@@ -64,6 +64,12 @@ def main() -> None:
             job_url = card.locator("header a").get_attribute("href")
 
             rows.append(("create page, 1 running job", count_requests(page, window)))
+            for number in range(2, 6):
+                page.get_by_label("Prompt").fill(f"lighthouse number {number}")
+                page.get_by_role("button", name="Generate").click()
+                expect(page.locator(".job-card")).to_have_count(number)
+            expect(page.locator(".job-card .status", has_text="Running")).to_have_count(5)
+            rows.append(("create page, 5 running jobs", count_requests(page, window)))
             page.goto(job_url)
             rows.append(("job page, job running", count_requests(page, window)))
             page.goto("/queue/")

@@ -47,7 +47,8 @@ def create(request):
             initial={**_settings_of(job), "visibility": job.visibility, "board": job.board_id},
             user=request.user,
         )
-        return render(request, "gallery/create.html#created", {"job": job, "form": again})
+        context = {"job": job, "form": again, **_recent_jobs(request.user)}
+        return render(request, "gallery/create.html#created", context)
     initial = _remix_initial(request) or {}
     if "model" in request.GET:
         initial = {**request.GET.dict(), **initial}
@@ -55,12 +56,24 @@ def create(request):
     form = GenerateForm(initial=initial, user=request.user)
     if request.htmx and request.htmx.target == "generate-form":
         return render(request, "gallery/create.html#generate-form", {"form": form})
-    recent = (
-        Job.objects.filter(owner=request.user)
-        .kept()
-        .prefetch_related("retries", "attempt_log")[:10]
+    if request.htmx and request.htmx.target == "jobs":
+        return render(request, "gallery/create.html#recent-jobs", _recent_jobs(request.user))
+    return render(request, "gallery/create.html", {"form": form, **_recent_jobs(request.user)})
+
+
+def _recent_jobs(user) -> dict:
+    """The person's ten newest jobs, and how often their list asks for news: every second
+    while one runs, every 2 s while one waits (or a canceled call may still return), never
+    when all are finished."""
+    recent = list(
+        Job.objects.filter(owner=user).kept().prefetch_related("retries", "attempt_log")[:10]
     )
-    return render(request, "gallery/create.html", {"form": form, "jobs": recent})
+    changing = ""
+    if any(job.status == Job.Status.RUNNING for job in recent):
+        changing = "1s"
+    elif any(job.may_still_change for job in recent):
+        changing = "2s"
+    return {"jobs": recent, "changing": changing}
 
 
 def _remix_initial(request) -> dict | None:

@@ -31,13 +31,13 @@ def _with_card_extras(request, queryset):
 
 def _card(request, job: Job, template: str = "gallery/job.html#job-card", **context):
     """A job card as the page that asked for it shows it: on the job's own page the card
-    carries the attempts table; on the queue page the page's list refreshes every card, so
-    a card does not poll on its own there."""
+    carries the attempts table; on the queue and create pages the page's list refreshes
+    every card, so a card does not poll on its own there."""
     page = urlsplit((request.htmx and request.htmx.current_url_abs_path) or "").path
     context |= {
         "job": job,
         "detail": page == job.get_absolute_url(),
-        "in_list": page == reverse("gallery:queue"),
+        "in_list": page in (reverse("gallery:queue"), reverse("gallery:create")),
     }
     return render(request, template, context)
 

@@ -346,8 +346,10 @@ def test_a_shared_jobs_preview_is_visible_to_other_signed_in_people(client, alic
 # --- Live views: what a polled card and the queue list show --------------------------------
 
 
-def card_html(client, job, page: str = "/create/"):
-    """The job's card as htmx asks for it from `page` (its poll, or a cancel)."""
+def card_html(client, job, page: str = ""):
+    """The job's card as htmx asks for it from `page` (its poll, or a cancel); by default
+    from the job's own page."""
+    page = page or f"http://testserver{job.get_absolute_url()}"
     return client.get(
         job.get_absolute_url(), headers={"HX-Request": "true", "HX-Current-URL": page}
     ).content.decode()
@@ -451,3 +453,21 @@ def test_a_canceled_call_that_never_answers_stops_the_polling_after_the_longest_
     )
     job.attempt_log.update(started_at=timezone.now() - timedelta(seconds=longest + 1))
     assert "hx-trigger=" not in card_html(alice_client, job)
+
+
+def test_the_create_pages_list_refreshes_itself_and_stops_when_all_are_finished(
+    alice_client, alice
+):
+    headers = {"HX-Request": "true", "HX-Target": "jobs"}
+    queued = new_job(alice)
+    running = jobs.claim_job(new_job(alice).pk)
+    listed = alice_client.get(reverse("gallery:create"), headers=headers).content.decode()
+    assert listed.count("hx-trigger=") == 1 and 'hx-trigger="every 1s"' in listed
+    assert f'id="job-{queued.pk}"' in listed and f'id="job-{running.pk}"' in listed
+    jobs.cancel_job(running, by=alice)
+    running.attempt_log.update(outcome="failed")  # its call came back with nothing
+    listed = alice_client.get(reverse("gallery:create"), headers=headers).content.decode()
+    assert listed.count("hx-trigger=") == 1 and 'hx-trigger="every 2s"' in listed
+    jobs.cancel_job(queued, by=alice)
+    listed = alice_client.get(reverse("gallery:create"), headers=headers).content.decode()
+    assert "hx-trigger=" not in listed
