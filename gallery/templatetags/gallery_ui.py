@@ -120,6 +120,8 @@ def pending_toasts(context) -> list[dict]:
     if undo:
         toasts.append({"text": undo["text"], "level": "success", "undo": undo})
     return toasts
+
+
 @register.filter
 def file_size(byte_count) -> str:
     """Every file size on every page: '84 KB', '3.2 MB' (gallery.units)."""
