@@ -354,9 +354,8 @@ class Command(BaseCommand):
     def _build_search_index(self, vendor: str) -> None:
         with connection.cursor() as cursor:
             if vendor == "sqlite":
-                cursor.execute(
-                    "INSERT INTO gallery_image_fts(gallery_image_fts) VALUES ('rebuild')"
-                )
+                for table in search.SQLITE_TABLES:
+                    cursor.execute(f"INSERT INTO {table}({table}) VALUES ('rebuild')")
                 for sql in search.SQLITE_TRIGGERS.values():
                     cursor.execute(sql)
             elif vendor == "postgresql":
