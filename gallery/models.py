@@ -651,7 +651,8 @@ class PromptEmbedding(models.Model):
     image lands. The id says which rows a web process has loaded (gallery.browse.semantic)."""
 
     image = models.OneToOneField(Image, on_delete=models.CASCADE, related_name="prompt_embedding")
-    vector = models.BinaryField()  # float16, unit length
+    vector = models.BinaryField()  # float16, unit length: the exact score
+    code = models.BinaryField()  # the vector's signs, one bit each: what the index scans
 
     def __str__(self) -> str:
         return f"Prompt vector of image {self.image_id}"
@@ -662,7 +663,7 @@ class PerceptualHash(models.Model):
     thumbnail: near images differ in few bits."""
 
     image = models.OneToOneField(Image, on_delete=models.CASCADE, related_name="perceptual_hash")
-    phash = models.BigIntegerField()  # the 64 bits as a signed integer
+    phash = models.BinaryField()  # 8 bytes
 
     def __str__(self) -> str:
         return f"Perceptual hash of image {self.image_id}"

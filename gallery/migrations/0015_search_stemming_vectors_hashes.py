@@ -100,7 +100,7 @@ class Migration(migrations.Migration):
             name='PerceptualHash',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('phash', models.BigIntegerField()),
+                ('phash', models.BinaryField()),
                 ('image', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='perceptual_hash', to='gallery.image')),
             ],
         ),
@@ -109,6 +109,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('vector', models.BinaryField()),
+                ('code', models.BinaryField()),
                 ('image', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='prompt_embedding', to='gallery.image')),
             ],
         ),
