@@ -29,7 +29,7 @@ SHARED = Visibility.SHARED.value
 
 
 @dataclass
-class _Codes:
+class Codes:
     codes: np.ndarray  # (n, words) uint64
     image_ids: np.ndarray  # int64
     owners: np.ndarray  # int64
@@ -42,7 +42,7 @@ class CodeIndex:
 
     def __init__(self, table: str, column: str, size: int):
         self.table, self.column, self.words = table, column, size // 8
-        self._codes: dict[str, _Codes] = {}
+        self._codes: dict[str, Codes] = {}
         self._loaded_at: dict[str, float] = {}
         self._lock = threading.Lock()
 
@@ -51,7 +51,7 @@ class CodeIndex:
             self._codes.clear()
             self._loaded_at.clear()
 
-    def current(self, using: str = "default") -> _Codes:
+    def current(self, using: str = "default") -> Codes:
         """The codes as the database has them now (new rows read; all of them now and then)."""
         with self._lock:
             codes = self._codes.get(using)
@@ -67,26 +67,14 @@ class CodeIndex:
     def nearest(self, code: bytes, *, user, count: int, using: str = "default"):
         """The ids of the (at most) `count` images nearest to `code` that `user` may see as
         far as this copy knows, nearest first, and their distances in bits."""
-        codes = self.current(using)
-        query = np.frombuffer(code, dtype=np.uint64)
-        distances = np.bitwise_count(codes.codes ^ query).sum(axis=1, dtype=np.uint16)
-        if not user.is_staff:
-            allowed = codes.shared | (codes.owners == user.pk)
-            distances[~allowed] = np.iinfo(np.uint16).max
-        count = min(count, len(distances))
-        if count == 0:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint16)
-        near = np.argpartition(distances, count - 1)[:count]
-        near = near[np.argsort(distances[near], kind="stable")]
-        near = near[distances[near] < np.iinfo(np.uint16).max]
-        return codes.image_ids[near], distances[near]
+        return nearest_in(self.current(using), code, user=user, count=count)
 
     def _newest_id(self, using: str) -> int:
         with connections[using].cursor() as cursor:
             cursor.execute(f"SELECT max(id) FROM {self.table}")
             return cursor.fetchone()[0] or 0
 
-    def _read(self, using: str, *, after: int, into: _Codes | None) -> _Codes:
+    def _read(self, using: str, *, after: int, into: Codes | None) -> Codes:
         with connections[using].cursor() as cursor:
             cursor.execute(
                 f"SELECT c.id, c.image_id, i.owner_id, i.visibility, c.{self.column} "
@@ -98,7 +86,7 @@ class CodeIndex:
         last_id = rows[-1][0] if rows else after
         size = self.words * 8
         rows = [row for row in rows if len(row[4]) == size]
-        fresh = _Codes(
+        fresh = Codes(
             codes=np.frombuffer(b"".join(bytes(row[4]) for row in rows), dtype=np.uint64).reshape(
                 -1, self.words
             ),
@@ -109,10 +97,26 @@ class CodeIndex:
         )
         if into is None:
             return fresh
-        return _Codes(
+        return Codes(
             codes=np.concatenate([into.codes, fresh.codes]),
             image_ids=np.concatenate([into.image_ids, fresh.image_ids]),
             owners=np.concatenate([into.owners, fresh.owners]),
             shared=np.concatenate([into.shared, fresh.shared]),
             last_id=fresh.last_id,
         )
+
+
+def nearest_in(codes: Codes, code: bytes, *, user, count: int):
+    """CodeIndex.nearest() over these codes (benchmarks hand over codes of their own)."""
+    query = np.frombuffer(code, dtype=np.uint64)
+    distances = np.bitwise_count(codes.codes ^ query).sum(axis=1, dtype=np.uint16)
+    if not user.is_staff:
+        allowed = codes.shared | (codes.owners == user.pk)
+        distances[~allowed] = np.iinfo(np.uint16).max
+    count = min(count, len(distances))
+    if count == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint16)
+    near = np.argpartition(distances, count - 1)[:count]
+    near = near[np.argsort(distances[near], kind="stable")]
+    near = near[distances[near] < np.iinfo(np.uint16).max]
+    return codes.image_ids[near], distances[near]

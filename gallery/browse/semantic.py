@@ -28,13 +28,22 @@ def ranked_ids(text: str, images, user, *, limit: int = LIMIT) -> list[int]:
     near, _ = INDEX.nearest(
         prompts.code(vector)[0].tobytes(), user=user, count=CANDIDATES, using=images.db
     )
-    rows = images.filter(pk__in=near.tolist(), prompt_embedding__isnull=False).values_list(
-        "pk", "prompt_embedding__vector"
+    rows = list(
+        images.filter(pk__in=near.tolist(), prompt_embedding__isnull=False).values_list(
+            "pk", "prompt_embedding__vector"
+        )
     )
-    rows = list(rows)
     if not rows:
         return []
+    ids = np.array([pk for pk, _ in rows])
     vectors = np.stack([prompts.from_bytes(bytes(blob)) for _, blob in rows])
+    return rerank(vector, ids, vectors, limit=limit).tolist()
+
+
+def rerank(vector: np.ndarray, ids: np.ndarray, vectors: np.ndarray, *, limit: int) -> np.ndarray:
+    """`ids` ordered by the exact cosine of their `vectors` with `vector`, best first, those
+    below MIN_SIMILARITY left out."""
     scores = vectors @ vector
     order = np.argsort(-scores, kind="stable")
-    return [rows[i][0] for i in order if scores[i] >= MIN_SIMILARITY][:limit]
+    order = order[scores[order] >= MIN_SIMILARITY]
+    return ids[order[:limit]]

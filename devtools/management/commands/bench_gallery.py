@@ -26,6 +26,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import reverse
 
+from devtools import vector_bench
 from devtools.management.commands.seed_gallery import BENCH_BOARD, rare_words
 from gallery import access, browse
 from gallery.browse import search
@@ -50,8 +51,19 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true")
         parser.add_argument("--database-url", default="")
         parser.add_argument("--user", default="seed0000")
+        parser.add_argument(
+            "--vectors",
+            type=int,
+            default=0,
+            help="only the Similar prompts search at this many prompts, without a database",
+        )
+        parser.add_argument("--queries", type=int, default=200)
 
-    def handle(self, *args, runs, naive_runs, database_url, user, **options):
+    def handle(self, *args, runs, naive_runs, database_url, user, vectors, queries, **options):
+        if vectors:
+            report = vector_bench.run(vectors, queries, self.stdout.write)
+            self.stdout.write(json.dumps(report, indent=2))
+            return
         if database_url and os.environ.get("DATABASE_URL") != database_url:
             # Settings are read once at start-up: run again with the other database.
             os.environ["DATABASE_URL"] = database_url

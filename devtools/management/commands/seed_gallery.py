@@ -172,6 +172,18 @@ def rare_words(count: int = 4000) -> list[str]:
     return sorted({"".join(rng.choice(syllables) for _ in range(4)) for _ in range(count)})
 
 
+def seeded_prompt(rng: random.Random, rare: list[str]) -> str:
+    """One prompt as people write them: a subject, where, and often a style and a light."""
+    words = [rng.choice(ADJECTIVES), rng.choice(SUBJECTS), rng.choice(PLACES)]
+    if rng.random() < 0.7:
+        words.append(rng.choice(STYLES))
+    if rng.random() < 0.5:
+        words.append(rng.choice(LIGHT))
+    if rng.random() < 0.2:
+        words.append(rng.choice(rare))
+    return ", ".join(words)
+
+
 class Command(BaseCommand):
     help = "Fill the gallery with N realistic images across many users (for bench_gallery)."
 
@@ -281,14 +293,7 @@ class Command(BaseCommand):
             for i in range(count):
                 width, height = rng.choices(sizes, size_w)[0]
                 thumb = files[i % len(files)]
-                words = [rng.choice(ADJECTIVES), rng.choice(SUBJECTS), rng.choice(PLACES)]
-                if rng.random() < 0.7:
-                    words.append(rng.choice(STYLES))
-                if rng.random() < 0.5:
-                    words.append(rng.choice(LIGHT))
-                if rng.random() < 0.2:
-                    words.append(rng.choice(rare))
-                prompt = ", ".join(words)
+                prompt = seeded_prompt(rng, rare)
                 source = rng.choices(sources, source_w)[0]
                 state = rng.choices(states, state_w)[0]
                 values = {
