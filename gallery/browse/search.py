@@ -171,10 +171,10 @@ def sqlite_search(query: Query) -> tuple[str, str, list[str]]:
     must, must_not = fts5_exact_checks(query)
     exact = "(SELECT rowid FROM gallery_image_fts WHERE gallery_image_fts MATCH %s)"
     if must:
-        condition += f" AND rowid IN {exact}"
+        condition += f" AND +rowid IN {exact}"
         params.append(must)
     if must_not:
-        condition += f" AND rowid NOT IN {exact}"
+        condition += f" AND +rowid NOT IN {exact}"
         params.append(must_not)
     return "gallery_image_stem", condition, params
 

@@ -31,7 +31,7 @@ from devtools.management.commands.seed_gallery import BENCH_BOARD, rare_words
 from gallery import access, browse
 from gallery.browse import search
 from gallery.imagesapi import registry
-from gallery.models import Board, Image
+from gallery.models import Board, Image, PromptEmbedding
 
 SCROLLS = 1000
 
@@ -128,6 +128,8 @@ class Command(BaseCommand):
         }
         if board is not None:
             scenarios["a board"] = {"board": str(board.pk)}
+        if PromptEmbedding.objects.exists():
+            scenarios["similar prompts"] = {"q": "a cat asleep on a sofa", "similar": "1"}
         return scenarios
 
     def _baselines(self, person, scenarios) -> dict:
