@@ -44,6 +44,7 @@ class CodeIndex:
         self.table, self.column, self.words = table, column, size // 8
         self._codes: dict[str, Codes] = {}
         self._loaded_at: dict[str, float] = {}
+        self._loading: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
 
     def reset(self) -> None:
@@ -52,17 +53,32 @@ class CodeIndex:
             self._loaded_at.clear()
 
     def current(self, using: str = "default") -> Codes:
-        """The codes as the database has them now (new rows read; all of them now and then)."""
+        """The codes as the database has them now (new rows read; all of them now and then).
+        One thread reads at a time; meanwhile the others use the copy they have, so a full
+        read at a million rows (seconds) never holds up searches."""
         with self._lock:
+            loading = self._loading.setdefault(using, threading.Lock())
             codes = self._codes.get(using)
-            stale = time.monotonic() - self._loaded_at.get(using, 0.0) > RELOAD_SECONDS
-            if codes is None or stale or self._newest_id(using) < codes.last_id:
+        if codes is not None and not loading.acquire(blocking=False):
+            return codes  # another thread is reading; this copy is at most moments old
+        if codes is None:
+            loading.acquire()
+        try:
+            with self._lock:
+                codes = self._codes.get(using)
+                stale = time.monotonic() - self._loaded_at.get(using, 0.0) > RELOAD_SECONDS
+            newest = self._newest_id(using)
+            if codes is None or stale or newest < codes.last_id:
                 codes = self._read(using, after=0, into=None)
-                self._loaded_at[using] = time.monotonic()
-            elif self._newest_id(using) > codes.last_id:
+                with self._lock:
+                    self._loaded_at[using] = time.monotonic()
+            elif newest > codes.last_id:
                 codes = self._read(using, after=codes.last_id, into=codes)
-            self._codes[using] = codes
+            with self._lock:
+                self._codes[using] = codes
             return codes
+        finally:
+            loading.release()
 
     def nearest(self, code: bytes, *, user, count: int, using: str = "default"):
         """The ids of the (at most) `count` images nearest to `code` that `user` may see as
