@@ -25,15 +25,53 @@ from django.db import connections
 from gallery.models import Visibility
 
 RELOAD_SECONDS = 600
+_BITS_MAX = 512
 SHARED = Visibility.SHARED.value
 
 
 @dataclass
-class Codes:
-    codes: np.ndarray  # (n, words) uint64
+class Part:
+    """Codes of some images, one contiguous array per 64-bit word (a scan reads each once)."""
+
+    words: np.ndarray  # (words, n) uint64
     image_ids: np.ndarray  # int64
     owners: np.ndarray  # int64
-    shared: np.ndarray  # bool
+
+    @classmethod
+    def of(cls, data: bytes, image_ids: list[int], owners: list[int], *, words: int) -> "Part":
+        codes = np.frombuffer(data, dtype=np.uint64).reshape(-1, words)
+        return cls(
+            words=np.ascontiguousarray(codes.T),
+            image_ids=np.asarray(image_ids, dtype=np.int64),
+            owners=np.asarray(owners, dtype=np.int64),
+        )
+
+    def joined(self, other: "Part") -> "Part":
+        return Part(
+            words=np.concatenate([self.words, other.words], axis=1),
+            image_ids=np.concatenate([self.image_ids, other.image_ids]),
+            owners=np.concatenate([self.owners, other.owners]),
+        )
+
+    def subset(self, rows: np.ndarray) -> "Part":
+        return Part(self.words[:, rows], self.image_ids[rows], self.owners[rows])
+
+    def distances(self, query: np.ndarray) -> np.ndarray:
+        """Hamming distances to `query` (uint16), a word at a time into reused buffers."""
+        total = np.zeros(len(self.image_ids), dtype=np.uint16)
+        scratch = np.empty(len(self.image_ids), dtype=np.uint64)
+        counted = np.empty(len(self.image_ids), dtype=np.uint8)
+        for word, value in zip(self.words, query, strict=True):
+            np.bitwise_xor(word, value, out=scratch)
+            np.bitwise_count(scratch, out=counted)
+            np.add(total, counted, out=total)
+        return total
+
+
+@dataclass
+class Codes:
+    shared: Part  # everyone signed in may see these
+    private: Part  # only their owners (and staff)
     last_id: int  # the highest row id read
 
 
@@ -102,37 +140,51 @@ class CodeIndex:
         last_id = rows[-1][0] if rows else after
         size = self.words * 8
         rows = [row for row in rows if len(row[4]) == size]
-        fresh = Codes(
-            codes=np.frombuffer(b"".join(bytes(row[4]) for row in rows), dtype=np.uint64).reshape(
-                -1, self.words
-            ),
-            image_ids=np.fromiter((row[1] for row in rows), dtype=np.int64, count=len(rows)),
-            owners=np.fromiter((row[2] for row in rows), dtype=np.int64, count=len(rows)),
-            shared=np.fromiter((row[3] == SHARED for row in rows), dtype=bool, count=len(rows)),
-            last_id=last_id,
-        )
+        parts = []
+        for shared in (True, False):
+            chosen = [row for row in rows if (row[3] == SHARED) is shared]
+            parts.append(
+                Part.of(
+                    b"".join(bytes(row[4]) for row in chosen),
+                    [row[1] for row in chosen],
+                    [row[2] for row in chosen],
+                    words=self.words,
+                )
+            )
+        fresh = Codes(shared=parts[0], private=parts[1], last_id=last_id)
         if into is None:
             return fresh
         return Codes(
-            codes=np.concatenate([into.codes, fresh.codes]),
-            image_ids=np.concatenate([into.image_ids, fresh.image_ids]),
-            owners=np.concatenate([into.owners, fresh.owners]),
-            shared=np.concatenate([into.shared, fresh.shared]),
-            last_id=fresh.last_id,
+            shared=into.shared.joined(fresh.shared),
+            private=into.private.joined(fresh.private),
+            last_id=last_id,
         )
 
 
 def nearest_in(codes: Codes, code: bytes, *, user, count: int):
-    """CodeIndex.nearest() over these codes (benchmarks hand over codes of their own)."""
+    """CodeIndex.nearest() over these codes (benchmarks hand over codes of their own): the
+    shared images and, of the private ones, the viewer's own (all of them for staff)."""
     query = np.frombuffer(code, dtype=np.uint64)
-    distances = np.bitwise_count(codes.codes ^ query).sum(axis=1, dtype=np.uint16)
+    private = codes.private
     if not user.is_staff:
-        allowed = codes.shared | (codes.owners == user.pk)
-        distances[~allowed] = np.iinfo(np.uint16).max
+        private = private.subset(np.flatnonzero(private.owners == user.pk))
+    distances = np.concatenate([codes.shared.distances(query), private.distances(query)])
+    image_ids = np.concatenate([codes.shared.image_ids, private.image_ids])
     count = min(count, len(distances))
     if count == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint16)
-    near = np.argpartition(distances, count - 1)[:count]
-    near = near[np.argsort(distances[near], kind="stable")]
-    near = near[distances[near] < np.iinfo(np.uint16).max]
-    return codes.image_ids[near], distances[near]
+    near = np.flatnonzero(distances <= _threshold(distances, count))
+    near = near[np.argsort(distances[near], kind="stable")[:count]]
+    return image_ids[near], distances[near]
+
+
+def _threshold(distances: np.ndarray, count: int) -> int:
+    """The smallest distance that at least `count` of `distances` are within. A histogram
+    of every 16th distance guesses it (a full one costs as much as the scan); the guess is
+    checked, and only a wrong one (rare: the sample is uneven) pays for the full histogram."""
+    step = 16 if len(distances) > 64 * count else 1
+    sample = np.cumsum(np.bincount(distances[::step], minlength=_BITS_MAX + 1)) * step
+    guess = int(np.searchsorted(sample, count * 1.5))
+    if step > 1 and np.count_nonzero(distances <= guess) >= count:
+        return guess
+    return int(np.searchsorted(np.cumsum(np.bincount(distances, minlength=_BITS_MAX + 1)), count))

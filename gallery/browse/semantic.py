@@ -13,7 +13,7 @@ import numpy as np
 
 from gallery.browse import nearest, prompts
 
-CANDIDATES = 1000
+CANDIDATES = 1500
 MIN_SIMILARITY = 0.2
 LIMIT = 1000
 INDEX = nearest.CodeIndex("gallery_promptembedding", "code", prompts.CODE_BYTES)

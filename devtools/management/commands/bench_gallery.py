@@ -58,10 +58,15 @@ class Command(BaseCommand):
             help="only the Similar prompts search at this many prompts, without a database",
         )
         parser.add_argument("--queries", type=int, default=200)
+        parser.add_argument(
+            "--vectors-cache",
+            default="",
+            help="a .npy file: the embedded vectors are saved there, or read from it if it exists",
+        )
 
     def handle(self, *args, runs, naive_runs, database_url, user, vectors, queries, **options):
         if vectors:
-            report = vector_bench.run(vectors, queries, self.stdout.write)
+            report = vector_bench.run(vectors, queries, self.stdout.write, options["vectors_cache"])
             self.stdout.write(json.dumps(report, indent=2))
             return
         if database_url and os.environ.get("DATABASE_URL") != database_url:
