@@ -164,3 +164,31 @@ def test_an_image_made_private_later_leaves_other_peoples_similar_images(alice, 
     assert [image for image, _ in similar.similar_images(original, alice)] == [bobs]
     Image.objects.filter(pk=bobs.pk).update(visibility="private")  # the index copy is stale
     assert similar.similar_images(original, alice) == []
+
+
+def test_the_two_pass_scan_keeps_to_what_the_viewer_may_see():
+    """Many codes (the first pass on half of each code runs), a third private to others."""
+    from types import SimpleNamespace
+
+    from gallery.browse import nearest
+
+    rng = np.random.default_rng(5)
+    words = rng.integers(0, 2**63, size=(3000, 4), dtype=np.uint64)
+    owners = rng.integers(1, 4, size=3000)
+    shared = rng.random(3000) < 0.66
+    codes = nearest.Codes(
+        shared=nearest.Part(words[shared].T.copy(), np.flatnonzero(shared), owners[shared]),
+        private=nearest.Part(words[~shared].T.copy(), np.flatnonzero(~shared), owners[~shared]),
+        last_id=3000,
+    )
+    query = words[7].tobytes()
+    viewer = SimpleNamespace(is_staff=False, pk=1)
+    ids, distances = nearest.nearest_in(codes, query, user=viewer, count=20)
+    assert len(ids) == 20 and list(distances) == sorted(distances)
+    assert all(shared[i] or owners[i] == 1 for i in ids)
+    full = np.bitwise_count(words[ids] ^ words[7]).sum(axis=1)
+    assert list(full) == list(distances)
+    if shared[7] or owners[7] == 1:
+        assert ids[0] == 7 and distances[0] == 0
+    staff = SimpleNamespace(is_staff=True, pk=99)
+    assert nearest.nearest_in(codes, query, user=staff, count=1)[0][0] == 7
