@@ -705,3 +705,26 @@ class ModelListing(models.Model):
 
     def __str__(self) -> str:
         return f"Models at {self.base_url}"
+
+
+class PromptEmbedding(models.Model):
+    """An image's prompt as a vector (gallery.browse.prompts), made by the worker when the
+    image lands. The id says which rows a web process has loaded (gallery.browse.semantic)."""
+
+    image = models.OneToOneField(Image, on_delete=models.CASCADE, related_name="prompt_embedding")
+    vector = models.BinaryField()  # float16, unit length: the exact score
+    code = models.BinaryField()  # the vector's signs, one bit each: what the index scans
+
+    def __str__(self) -> str:
+        return f"Prompt vector of image {self.image_id}"
+
+
+class PerceptualHash(models.Model):
+    """An image's 64-bit perceptual hash (gallery.browse.similar), made by the worker from its
+    thumbnail: near images differ in few bits."""
+
+    image = models.OneToOneField(Image, on_delete=models.CASCADE, related_name="perceptual_hash")
+    phash = models.BinaryField()  # 8 bytes
+
+    def __str__(self) -> str:
+        return f"Perceptual hash of image {self.image_id}"

@@ -6,7 +6,9 @@ import time
 from celery import shared_task
 
 from gallery import jobs
+from gallery.browse import features
 from gallery.jobs import engine, uploads
+from gallery.models import Image
 
 _wake_lock = threading.Lock()
 _wake_at = 0.0
@@ -26,6 +28,9 @@ def run_job(job_id: int) -> None:
         if claimed is None:
             return
         retry_in = jobs.run_job(claimed)
+        landed = list(Image.objects.filter(job=claimed).values_list("pk", flat=True))
+        if landed:
+            describe_images.delay(landed)
         if retry_in is not None:
             run_job.apply_async((claimed.pk,), countdown=retry_in)
 
@@ -33,7 +38,14 @@ def run_job(job_id: int) -> None:
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def finish_upload(image_id: int) -> None:
     """An upload's thumbnails and Content Credentials, made off the web request."""
-    uploads.finish_upload(image_id)
+    if uploads.finish_upload(image_id):
+        describe_images.delay([image_id])
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def describe_images(image_ids: list[int]) -> None:
+    """The prompt vectors and perceptual hashes of images that just landed."""
+    features.describe(image_ids)
 
 
 def _wake_later(job_id: int, wait: float) -> None:

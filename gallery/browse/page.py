@@ -19,7 +19,7 @@ from django.db import connections
 from django.utils import timezone
 
 from gallery.access import parse_id, visible_images
-from gallery.browse import search
+from gallery.browse import search, semantic
 from gallery.models import Board, BoardImage, Favourite, Image, Visibility
 
 PAGE_SIZE = 48
@@ -129,9 +129,16 @@ def browse(user, data, *, page_size: int = PAGE_SIZE) -> Page:
     if query:
         params["q"] = str(query)
     order = _choice(data, "order", ORDERS, messages)
-    if order == "relevance" and query:
+    if data.get("similar") in ("1", "on") and query:
+        params["similar"] = "1"
+        ranked = semantic.ranked_ids(data.get("q", "")[: search.MAX_LENGTH], images, user)
+        page = _ranked_page(images, ranked, data.get("cursor", ""), page_size, messages)
+    elif order == "relevance" and query:
         params["order"] = order
-        page = _ranked_page(images, query, data.get("cursor", ""), page_size, messages)
+        ranked = search.ranked_ids(query, using=images.db, limit=RANKED_LIMIT)
+        page = _ranked_page(images, ranked, data.get("cursor", ""), page_size, messages)
+        if len(ranked) == RANKED_LIMIT and page.next_cursor is None:
+            messages.append(f"Relevance order shows the best {RANKED_LIMIT:,} matches.")
     else:
         members = _members(user, board, params)
         before = _before(data.get("cursor", ""), messages)
@@ -443,17 +450,17 @@ def _page(rows: list[Tile], page_size: int) -> Page:
     return Page(images=rows, params={}, next_cursor=cursor)
 
 
-# --- relevance: the best RANKED_LIMIT matches, ranked by the engine
+# --- relevance: the best RANKED_LIMIT matches, ranked by the engine (or by meaning)
 
 
-def _ranked_page(images, query, token: str, page_size: int, messages: list[str]) -> Page:
+def _ranked_page(images, ranked: list[int], token: str, page_size: int, messages) -> Page:
+    """A page of `ranked` (ids, best first) that `images` holds, cut by a signed offset."""
     start = 0
     if token:
         try:
             start = int(signing.Signer(salt=CURSOR_SALT + ".ranked").unsign(token[:200]))
         except (signing.BadSignature, ValueError):
             messages.append(STALE_CURSOR)
-    ranked = search.ranked_ids(query, using=images.db, limit=RANKED_LIMIT)
     allowed = set(images.filter(pk__in=ranked).values_list("pk", flat=True))
     ordered = [pk for pk in ranked if pk in allowed]
     chosen = ordered[start : start + page_size]
@@ -462,8 +469,6 @@ def _ranked_page(images, query, token: str, page_size: int, messages: list[str])
     cursor = (
         signing.Signer(salt=CURSOR_SALT + ".ranked").sign(str(start + page_size)) if more else None
     )
-    if len(ranked) == RANKED_LIMIT and not more:
-        messages.append(f"Relevance order shows the best {RANKED_LIMIT:,} matches.")
     # The ranked matches are at hand: they are the count (up to RANKED_LIMIT).
     shown = min(len(ordered), COUNT_LIMIT)
     more_matches = len(ranked) == RANKED_LIMIT or len(ordered) > COUNT_LIMIT

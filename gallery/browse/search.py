@@ -7,12 +7,18 @@ characters) is reduced to those parts, with a message when something was dropped
 syntax error from the engine can ever reach a page: every engine query is built here from
 letters and digits only.
 
-SQLite: an FTS5 table (`gallery_image_fts`, external content over a view that joins the
-owner's name, with the filter values as facet tokens) kept current by triggers. PostgreSQL: a
-`search_vector` tsvector column kept by a trigger (it includes the owner's name, which a
-generated column cannot read), a bucketed copy of it for newest-first pages (BUCKET_BITS),
-and GIN indexes over each with the filter columns. Migration 0005 creates them and 0008
-widens them; neither engine stems, so both agree on what matches.
+Plain words are stemmed ("foxes" finds "fox", "running" finds "run"); "quoted phrases",
+prefixes (`word*`) and filter values match exactly as typed.
+
+SQLite: two FTS5 tables over one view that joins the owner's name and spells the filter values
+as facet tokens, both kept current by triggers: `gallery_image_stem` (the porter tokenizer;
+what a search reads first) and `gallery_image_fts` (unicode61, exact; phrases and prefixes are
+confirmed there). PostgreSQL: a `search_vector` tsvector kept by a trigger (it includes the
+owner's name, which a generated column cannot read) that holds each word twice: stemmed by the
+`gallery_english` configuration (the english stemmer without its stop-word list, so "the" is a
+word on both engines) and exactly, behind EXACT_MARK; a bucketed copy of it for newest-first
+pages (BUCKET_BITS); GIN indexes over each with the filter columns. Migrations 0005 and 0008
+create them and 0015 adds the stemming.
 """
 
 import re
@@ -39,10 +45,11 @@ class Term:
     pieces: tuple[str, ...]  # one word, or the words of a phrase, in order
     prefix: bool = False  # the last piece is a prefix
     exclude: bool = False
+    quoted: bool = False  # typed in quotes: matched as typed, never stemmed
 
     def __str__(self) -> str:
         text = " ".join(self.pieces)
-        text = f'"{text}"' if len(self.pieces) > 1 else text
+        text = f'"{text}"' if len(self.pieces) > 1 or self.quoted else text
         return ("-" if self.exclude else "") + text + ("*" if self.prefix else "")
 
 
@@ -96,7 +103,7 @@ def parse(text: str) -> Query:
                 f"searched for the word “{pieces[-1]}” instead."
             )
             prefix = False
-        term = Term(pieces=pieces, prefix=prefix, exclude=bool(minus))
+        term = Term(pieces=pieces, prefix=prefix, exclude=bool(minus), quoted=word is None)
         if term not in query.terms:
             query.terms.append(term)
     if dropped:
@@ -114,16 +121,72 @@ def parse(text: str) -> Query:
     return query
 
 
+def is_exact(term: Term) -> bool:
+    """Quoted words, phrases and prefixes match as typed; a plain word is stemmed."""
+    return term.quoted or len(term.pieces) > 1 or term.prefix
+
+
+def _fts5_phrase(term: Term) -> str:
+    return '"' + " ".join(term.pieces) + '"' + (" *" if term.prefix else "")
+
+
 def fts5_expression(query: Query) -> str:
-    """An FTS5 MATCH expression. Every piece is quoted and made of letters and digits only;
-    what a person typed is matched against the text columns, never the facets."""
+    """An FTS5 MATCH expression for the exact table (`gallery_image_fts`). Every piece is
+    quoted and made of letters and digits only; what a person typed is matched against the
+    text columns, never the facets."""
+    return _with_facets(query, _typed(query.positive, query.negative))
 
-    def phrase(term: Term) -> str:
-        return '"' + " ".join(term.pieces) + '"' + (" *" if term.prefix else "")
 
-    typed = "(" + " AND ".join(phrase(t) for t in query.positive) + ")"
-    for term in query.negative:
-        typed = f"({typed} NOT {phrase(term)})"
+def fts5_stemmed_expression(query: Query) -> str | None:
+    """The MATCH expression for the porter table (`gallery_image_stem`): plain words, and
+    positive phrases as a superset (stemmed phrases match whatever the exact phrase matches);
+    prefixes and excluded phrases are left to fts5_exact_checks(). None when no positive
+    term can be stemmed (a search of prefixes only reads the exact table)."""
+    positive = [t for t in query.positive if not t.prefix]
+    if not positive:
+        return None
+    return _with_facets(query, _typed(positive, [t for t in query.negative if not is_exact(t)]))
+
+
+def fts5_exact_checks(query: Query) -> tuple[str | None, str | None]:
+    """For a search read from the porter table: the exact-table expressions the results must
+    match (phrases and prefixes) and must not match (excluded phrases and prefixes)."""
+    must = [t for t in query.positive if is_exact(t)]
+    must_not = [t for t in query.negative if is_exact(t)]
+    either = "(" + " OR ".join(_fts5_phrase(t) for t in must_not) + ")"
+    return (
+        f"({{prompt revised_prompt owner_name}} : {_typed(must, [])})" if must else None,
+        f"({{prompt revised_prompt owner_name}} : {either})" if must_not else None,
+    )
+
+
+def sqlite_search(query: Query) -> tuple[str, str, list[str]]:
+    """(table, condition, params): `SELECT rowid FROM <table> WHERE <condition>` are the
+    matches. The porter table when a word can be stemmed, with exact terms confirmed in the
+    exact table; the exact table alone otherwise."""
+    stemmed = fts5_stemmed_expression(query)
+    if stemmed is None:
+        return "gallery_image_fts", "gallery_image_fts MATCH %s", [fts5_expression(query)]
+    condition, params = "gallery_image_stem MATCH %s", [stemmed]
+    must, must_not = fts5_exact_checks(query)
+    exact = "(SELECT rowid FROM gallery_image_fts WHERE gallery_image_fts MATCH %s)"
+    if must:
+        condition += f" AND +rowid IN {exact}"
+        params.append(must)
+    if must_not:
+        condition += f" AND +rowid NOT IN {exact}"
+        params.append(must_not)
+    return "gallery_image_stem", condition, params
+
+
+def _typed(positive: list[Term], negative: list[Term]) -> str:
+    typed = "(" + " AND ".join(_fts5_phrase(t) for t in positive) + ")"
+    for term in negative:
+        typed = f"({typed} NOT {_fts5_phrase(term)})"
+    return typed
+
+
+def _with_facets(query: Query, typed: str) -> str:
     expression = f"({{prompt revised_prompt owner_name}} : {typed})"
     for token in query.facets:
         expression = f'({expression} AND facets : "{token}")'
@@ -146,19 +209,47 @@ def facet(key: str, value) -> str | None:
     return "zz" + key + _FACET_DROPPED.sub("", value).lower()
 
 
-def tsquery(query: Query, bucket: int | None = None) -> str:
-    """A PostgreSQL to_tsquery() text. Lexemes are quoted and made of letters and digits;
-    with a bucket, they are the lexemes of search_bucketed (see BUCKET_BITS)."""
-    bucketed = "" if bucket is None else f"b{bucket}x"
+# PostgreSQL: the exact lexemes in search_vector are marked with this (see the docstring).
+EXACT_MARK = "="
+
+
+def tsquery(terms: list[Term]) -> str:
+    """A to_tsquery() text for `terms` (excluded ones behind !). Lexemes are quoted and made
+    of letters and digits."""
 
     def phrase(term: Term) -> str:
-        lexemes = [f"'{bucketed}{piece}'" for piece in term.pieces]
+        lexemes = [f"'{piece}'" for piece in term.pieces]
         if term.prefix:
             lexemes[-1] += ":*"
         return "(" + " <-> ".join(lexemes) + ")"
 
-    parts = [phrase(t) for t in query.positive] + [f"!{phrase(t)}" for t in query.negative]
-    return " & ".join(parts)
+    return " & ".join(("!" if t.exclude else "") + phrase(t) for t in terms)
+
+
+def _marked(tsquery_sql: str, mark: str) -> str:
+    """SQL: the tsquery `tsquery_sql` with every lexeme behind `mark` (letters, digits or
+    EXACT_MARK: no quoting needed). Lexemes made from pieces never hold a quote."""
+    return f"regexp_replace(({tsquery_sql})::text, '''([^'']+)''', '''{mark}\\1''', 'g')::tsquery"
+
+
+def postgres_tsquery(query: Query, bucket: int | None = None) -> tuple[str, list[str]]:
+    """(SQL, params) of the tsquery for `query`: plain words stemmed by `gallery_english`;
+    phrases and prefixes exactly, as the marked lexemes (positive phrases are asked stemmed
+    as well, which only narrows). With a bucket, the lexemes of search_bucketed instead (see
+    BUCKET_BITS)."""
+    stemmed = [t for t in query.terms if not t.prefix and not (t.exclude and is_exact(t))]
+    exact = [t for t in query.terms if is_exact(t)]
+    parts, params = [], []
+    if stemmed:
+        parts.append("to_tsquery('gallery_english', %s)")
+        params.append(tsquery(stemmed))
+    if exact:
+        parts.append(_marked("to_tsquery('simple', %s)", EXACT_MARK))
+        params.append(tsquery(exact))
+    sql = "(" + " && ".join(parts) + ")"
+    if bucket is not None:
+        sql = _marked(sql, f"b{bucket}x")
+    return sql, params
 
 
 def apply(queryset, query: Query):
@@ -169,7 +260,7 @@ def apply(queryset, query: Query):
     if vendor == "sqlite":
         return _apply_fts5(queryset, query)
     if vendor == "postgresql":
-        return _matching(queryset, "gallery_image.search_vector", tsquery(query))
+        return _matching(queryset, "gallery_image.search_vector", *postgres_tsquery(query))
     return _apply_substrings(queryset, query)
 
 
@@ -177,28 +268,30 @@ def apply_row_by_row(queryset, query: Query):
     """PostgreSQL: like apply(), but checked on each row rather than through the index, for
     a narrow id range the planner would otherwise intersect with every match in the index."""
     vector = "coalesce(gallery_image.search_vector, ''::tsvector)"
-    return _matching(queryset, vector, tsquery(query))
+    return _matching(queryset, vector, *postgres_tsquery(query))
 
 
 def apply_bucketed(queryset, query: Query, buckets: list[int]):
     """PostgreSQL: the images of `queryset` in these id buckets that match `query`, through
     the bucketed index (see BUCKET_BITS)."""
-    either = " | ".join(f"({tsquery(query, bucket)})" for bucket in buckets)
-    return _matching(queryset, "gallery_image.search_bucketed", either)
+    each = [postgres_tsquery(query, bucket) for bucket in buckets]
+    either = " || ".join(sql for sql, _ in each)
+    params = [param for _, bucket_params in each for param in bucket_params]
+    return _matching(queryset, "gallery_image.search_bucketed", either, params)
 
 
-def _matching(queryset, vector: str, text: str):
-    """PostgreSQL: the rows whose tsvector `vector` (SQL) matches the to_tsquery() `text`."""
-    condition = RawSQL(f"{vector} @@ to_tsquery('simple', %s)", [text], output_field=BooleanField())
+def _matching(queryset, vector: str, tsquery_sql: str, params: list[str]):
+    """PostgreSQL: the rows whose tsvector `vector` (SQL) matches the tsquery (SQL)."""
+    condition = RawSQL(f"{vector} @@ ({tsquery_sql})", params, output_field=BooleanField())
     return queryset.filter(condition)
 
 
 def sqlite_match_ids(query: Query, *, using: str = "default") -> list[int] | None:
     """Every matching id when there are at most PROBE_LIMIT of them, else None."""
+    table, condition, params = sqlite_search(query)
     with connections[using].cursor() as cursor:
         cursor.execute(
-            "SELECT rowid FROM gallery_image_fts WHERE gallery_image_fts MATCH %s LIMIT %s",
-            [fts5_expression(query), PROBE_LIMIT + 1],
+            f"SELECT rowid FROM {table} WHERE {condition} LIMIT %s", [*params, PROBE_LIMIT + 1]
         )
         ids = [row[0] for row in cursor.fetchall()]
     return ids if len(ids) <= PROBE_LIMIT else None
@@ -207,22 +300,23 @@ def sqlite_match_ids(query: Query, *, using: str = "default") -> list[int] | Non
 def sqlite_newest_ids(query: Query, *, before: int | None, limit: int, using="default"):
     """The ids of the newest `limit` matches below `before`, newest first: FTS5 walks its
     doclists in descending rowid order and stops at the limit."""
+    table, condition, params = sqlite_search(query)
     with connections[using].cursor() as cursor:
         cursor.execute(
-            "SELECT rowid FROM gallery_image_fts WHERE gallery_image_fts MATCH %s "
+            f"SELECT rowid FROM {table} WHERE {condition} "
             "AND rowid < %s ORDER BY rowid DESC LIMIT %s",
-            [fts5_expression(query), before if before is not None else 2**63 - 1, limit],
+            [*params, before if before is not None else 2**63 - 1, limit],
         )
         return [row[0] for row in cursor.fetchall()]
 
 
 def sqlite_match_ids_between(query: Query, low: int, high: int, *, using="default") -> set[int]:
     """The matching ids in [low, high]: FTS5 seeks a rowid range cheaply."""
+    table, condition, params = sqlite_search(query)
     with connections[using].cursor() as cursor:
         cursor.execute(
-            "SELECT rowid FROM gallery_image_fts WHERE gallery_image_fts MATCH %s "
-            "AND rowid BETWEEN %s AND %s",
-            [fts5_expression(query), low, high],
+            f"SELECT rowid FROM {table} WHERE {condition} AND rowid BETWEEN %s AND %s",
+            [*params, low, high],
         )
         return {row[0] for row in cursor.fetchall()}
 
@@ -233,12 +327,11 @@ def _apply_fts5(queryset, query: Query):
         return queryset.filter(pk__in=ids)
     # Many matches: a per-row check. Correct anywhere; gallery.browse walks the newest-first
     # index in windows instead, which is much faster for a page.
-    expression = fts5_expression(query)
+    table, condition, params = sqlite_search(query)
     return queryset.filter(
         RawSQL(
-            "EXISTS (SELECT 1 FROM gallery_image_fts WHERE gallery_image_fts MATCH %s "
-            "AND rowid = gallery_image.id)",
-            [expression],
+            f"EXISTS (SELECT 1 FROM {table} WHERE {condition} AND rowid = gallery_image.id)",
+            params,
             output_field=BooleanField(),
         )
     )
@@ -260,17 +353,18 @@ def ranked_ids(query: Query, *, using: str = "default", limit: int = 1000) -> li
     vendor = connections[using].vendor
     with connections[using].cursor() as cursor:
         if vendor == "sqlite":
+            table, condition, params = sqlite_search(query)
             cursor.execute(
-                "SELECT rowid FROM gallery_image_fts WHERE gallery_image_fts MATCH %s "
-                "ORDER BY rank LIMIT %s",
-                [fts5_expression(query), limit],
+                f"SELECT rowid FROM {table} WHERE {condition} ORDER BY rank LIMIT %s",
+                [*params, limit],
             )
         elif vendor == "postgresql":
+            sql, params = postgres_tsquery(query)
             cursor.execute(
-                "SELECT id FROM gallery_image, to_tsquery('simple', %s) q "
-                "WHERE search_vector @@ q ORDER BY ts_rank(search_vector, q) DESC, id DESC "
+                f"SELECT id FROM gallery_image, (SELECT {sql} AS q) t WHERE search_vector @@ t.q "
+                "ORDER BY ts_rank(search_vector, t.q) DESC, id DESC "
                 "LIMIT %s",
-                [tsquery(query), limit],
+                [*params, limit],
             )
         else:
             return []
@@ -305,38 +399,62 @@ def _facets_sql(row: str) -> str:
 
 
 _FTS_COLUMNS = "rowid, prompt, revised_prompt, owner_name, facets"
-_FTS_INSERT = (
-    f"INSERT INTO gallery_image_fts({_FTS_COLUMNS}) VALUES (new.id, new.prompt, "
-    f"new.revised_prompt, {_OWNER.format(row='new')}, {_facets_sql('new')});"
-)
-_FTS_DELETE = (
-    f"INSERT INTO gallery_image_fts(gallery_image_fts, {_FTS_COLUMNS}) VALUES ('delete', "
-    f"old.id, old.prompt, old.revised_prompt, {_OWNER.format(row='old')}, {_facets_sql('old')});"
-)
+
+
+def _sqlite_triggers(table: str) -> dict[str, str]:
+    """The triggers that keep the FTS5 table `table` in step with gallery_image and names."""
+    insert = (
+        f"INSERT INTO {table}({_FTS_COLUMNS}) VALUES (new.id, new.prompt, "
+        f"new.revised_prompt, {_OWNER.format(row='new')}, {_facets_sql('new')});"
+    )
+    delete = (
+        f"INSERT INTO {table}({table}, {_FTS_COLUMNS}) VALUES ('delete', old.id, old.prompt, "
+        f"old.revised_prompt, {_OWNER.format(row='old')}, {_facets_sql('old')});"
+    )
+    return {
+        f"{table}_insert": (
+            f"CREATE TRIGGER IF NOT EXISTS {table}_insert AFTER INSERT ON gallery_image "
+            f"BEGIN {insert} END"
+        ),
+        f"{table}_delete": (
+            f"CREATE TRIGGER IF NOT EXISTS {table}_delete AFTER DELETE ON gallery_image "
+            f"BEGIN {delete} END"
+        ),
+        f"{table}_update": (
+            f"CREATE TRIGGER IF NOT EXISTS {table}_update AFTER UPDATE ON gallery_image "
+            f"BEGIN {delete} {insert} END"
+        ),
+        f"{table}_owner_renamed": (
+            f"CREATE TRIGGER IF NOT EXISTS {table}_owner_renamed "
+            "AFTER UPDATE OF username ON auth_user BEGIN "
+            f"INSERT INTO {table}({table}, {_FTS_COLUMNS}) "
+            f"SELECT 'delete', id, prompt, revised_prompt, old.username, {_facets_sql('i')} "
+            "FROM gallery_image i WHERE owner_id = old.id; "
+            f"INSERT INTO {table}({_FTS_COLUMNS}) "
+            f"SELECT id, prompt, revised_prompt, new.username, {_facets_sql('i')} "
+            "FROM gallery_image i WHERE owner_id = new.id; END"
+        ),
+    }
+
+
+# The two tables (see the module's docstring), each rebuilt by its own name.
+SQLITE_TABLES = ("gallery_image_fts", "gallery_image_stem")
 SQLITE_TRIGGERS = {
-    "gallery_image_fts_insert": (
-        "CREATE TRIGGER IF NOT EXISTS gallery_image_fts_insert AFTER INSERT ON gallery_image "
-        f"BEGIN {_FTS_INSERT} END"
-    ),
-    "gallery_image_fts_delete": (
-        "CREATE TRIGGER IF NOT EXISTS gallery_image_fts_delete AFTER DELETE ON gallery_image "
-        f"BEGIN {_FTS_DELETE} END"
-    ),
-    "gallery_image_fts_update": (
-        "CREATE TRIGGER IF NOT EXISTS gallery_image_fts_update AFTER UPDATE ON gallery_image "
-        f"BEGIN {_FTS_DELETE} {_FTS_INSERT} END"
-    ),
-    "gallery_image_fts_owner_renamed": (
-        "CREATE TRIGGER IF NOT EXISTS gallery_image_fts_owner_renamed "
-        "AFTER UPDATE OF username ON auth_user BEGIN "
-        f"INSERT INTO gallery_image_fts(gallery_image_fts, {_FTS_COLUMNS}) "
-        f"SELECT 'delete', id, prompt, revised_prompt, old.username, {_facets_sql('i')} "
-        "FROM gallery_image i WHERE owner_id = old.id; "
-        f"INSERT INTO gallery_image_fts({_FTS_COLUMNS}) "
-        f"SELECT id, prompt, revised_prompt, new.username, {_facets_sql('i')} "
-        "FROM gallery_image i WHERE owner_id = new.id; END"
-    ),
+    name: sql for table in SQLITE_TABLES for name, sql in _sqlite_triggers(table).items()
 }
+# The porter table (migration 0015): the same columns over the same view, words stemmed.
+# No prefix index: prefixes are matched in the exact table.
+SQLITE_STEM_CREATE = [
+    "CREATE VIRTUAL TABLE IF NOT EXISTS gallery_image_stem USING fts5(prompt, revised_prompt, "
+    "owner_name, facets, content='gallery_image_search', content_rowid='id', "
+    "tokenize='porter unicode61 remove_diacritics 2')",
+    *_sqlite_triggers("gallery_image_stem").values(),
+    "INSERT INTO gallery_image_stem(gallery_image_stem) VALUES ('rebuild')",
+]
+SQLITE_STEM_DROP = [
+    *(f"DROP TRIGGER IF EXISTS {name}" for name in _sqlite_triggers("gallery_image_stem")),
+    "DROP TABLE IF EXISTS gallery_image_stem",
+]
 SQLITE_CREATE = [
     "CREATE VIEW IF NOT EXISTS gallery_image_search AS SELECT i.id AS id, i.prompt AS prompt, "
     "i.revised_prompt AS revised_prompt, u.username AS owner_name, "
@@ -346,20 +464,41 @@ SQLITE_CREATE = [
     "CREATE VIRTUAL TABLE IF NOT EXISTS gallery_image_fts USING fts5(prompt, revised_prompt, "
     "owner_name, facets, content='gallery_image_search', content_rowid='id', "
     "tokenize='unicode61 remove_diacritics 2', prefix='2 3')",
-    *SQLITE_TRIGGERS.values(),
+    *_sqlite_triggers("gallery_image_fts").values(),
     "INSERT INTO gallery_image_fts(gallery_image_fts) VALUES ('rebuild')",
+    *SQLITE_STEM_CREATE,
 ]
 SQLITE_DROP = [
     *(f"DROP TRIGGER IF EXISTS {name}" for name in SQLITE_TRIGGERS),
+    "DROP TABLE IF EXISTS gallery_image_stem",
     "DROP TABLE IF EXISTS gallery_image_fts",
     "DROP VIEW IF EXISTS gallery_image_search",
 ]
 
 
-def _search_vector_function(extra: str = "") -> str:
+def _search_vector_function(extra: str = "", *, stemmed: bool = False) -> str:
     """The trigger function that keeps search_vector (and, from migration 0008, the bucketed
     copy) current. A trigger, not a generated column: the owner's name lives in another
-    table. Separate tsvectors concatenated keep a phrase from spanning prompt and name."""
+    table. Separate tsvectors concatenated keep a phrase from spanning prompt and name.
+    Stemmed (migration 0015): the words stemmed, then again exactly behind EXACT_MARK."""
+    if stemmed:
+        vector = (
+            "to_tsvector('gallery_english', coalesce(NEW.prompt, ''))\n"
+            "        || to_tsvector('gallery_english', coalesce(NEW.revised_prompt, ''))\n"
+            "        || to_tsvector('gallery_english', coalesce(owner_name, ''))\n"
+            "        || gallery_marked(to_tsvector('simple', coalesce(NEW.prompt, ''))\n"
+            "          || to_tsvector('simple', coalesce(NEW.revised_prompt, ''))\n"
+            f"          || to_tsvector('simple', coalesce(owner_name, '')), '{EXACT_MARK}')"
+        )
+        return f"""CREATE OR REPLACE FUNCTION gallery_image_search_vector() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    DECLARE
+      owner_name text := (SELECT username FROM auth_user WHERE id = NEW.owner_id);
+    BEGIN
+      NEW.search_vector := {vector};
+      {extra}
+      RETURN NEW;
+    END $$"""
     return f"""CREATE OR REPLACE FUNCTION gallery_image_search_vector() RETURNS trigger
     LANGUAGE plpgsql AS $$
     BEGIN
@@ -413,6 +552,40 @@ POSTGRES_BUCKETS = [
     ),
     "UPDATE gallery_image SET search_bucketed = "
     f"gallery_bucketed(search_vector, id >> {BUCKET_BITS})",
+]
+# Stemming (migration 0015): `gallery_english` is PostgreSQL's english configuration with the
+# Snowball stemmer but without its stop-word list, so "the" and "on" stay words as they do in
+# SQLite's porter table. search_vector holds each word stemmed and, behind EXACT_MARK,
+# exactly as written (for phrases and prefixes); the bucketed copy follows it.
+_MARKED = r"""CREATE OR REPLACE FUNCTION gallery_marked(v tsvector, mark text)
+    RETURNS tsvector LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+      SELECT coalesce(string_agg(
+          '''' || replace(replace(mark || lexeme, '\', '\\'), '''', '''''')
+          || '''' || coalesce(':' || array_to_string(positions, ','), ''), ' '), '')::tsvector
+      FROM unnest(v)
+    $$"""
+POSTGRES_STEMMING = [
+    "DROP TEXT SEARCH CONFIGURATION IF EXISTS gallery_english",
+    "DROP TEXT SEARCH DICTIONARY IF EXISTS gallery_english_stem",
+    "CREATE TEXT SEARCH DICTIONARY gallery_english_stem (TEMPLATE = snowball, LANGUAGE = english)",
+    "CREATE TEXT SEARCH CONFIGURATION gallery_english (COPY = pg_catalog.english)",
+    "ALTER TEXT SEARCH CONFIGURATION gallery_english "
+    "ALTER MAPPING REPLACE english_stem WITH gallery_english_stem",
+    _MARKED,
+    _search_vector_function(
+        f"NEW.search_bucketed := gallery_bucketed(NEW.search_vector, NEW.id >> {BUCKET_BITS});",
+        stemmed=True,
+    ),
+]
+# Every row again through the trigger (with the GIN indexes dropped first and made after).
+POSTGRES_REINDEX = "UPDATE gallery_image SET prompt = prompt"
+POSTGRES_STEMMING_DROP = [
+    _search_vector_function(
+        f"NEW.search_bucketed := gallery_bucketed(NEW.search_vector, NEW.id >> {BUCKET_BITS});"
+    ),
+    "DROP FUNCTION IF EXISTS gallery_marked(tsvector, text)",
+    "DROP TEXT SEARCH CONFIGURATION IF EXISTS gallery_english",
+    "DROP TEXT SEARCH DICTIONARY IF EXISTS gallery_english_stem",
 ]
 # The GIN indexes also hold the columns the gallery filters on (the btree_gin extension, part
 # of PostgreSQL's contrib), so search plus filters is one intersection inside the index
@@ -486,7 +659,8 @@ def optimize(using: str = "default") -> None:
     connection = connections[using]
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
-            cursor.execute("INSERT INTO gallery_image_fts(gallery_image_fts) VALUES ('optimize')")
+            for table in SQLITE_TABLES:
+                cursor.execute(f"INSERT INTO {table}({table}) VALUES ('optimize')")
 
 
 def drop_index(schema_editor) -> None:
@@ -499,19 +673,20 @@ def _statements(vendor: str, sqlite: list[str], postgres: list[str]) -> list[str
 
 
 def repair_sqlite_triggers(connection) -> bool:
-    """Recreate FTS triggers a table rebuild dropped, and rebuild the index (rows may have
+    """Recreate FTS triggers a table rebuild dropped, and rebuild those tables (rows may have
     changed while the triggers were gone). Returns whether anything was repaired."""
     if connection.vendor != "sqlite":
         return False
+    repaired = False
     with connection.cursor() as cursor:
-        cursor.execute("SELECT name FROM sqlite_master WHERE name = 'gallery_image_fts'")
-        if cursor.fetchone() is None:
-            return False  # migration 0005 has not run (or was reversed)
-        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        cursor.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger')")
         present = {row[0] for row in cursor.fetchall()}
-        missing = [sql for name, sql in SQLITE_TRIGGERS.items() if name not in present]
-        for sql in missing:
-            cursor.execute(sql)
-        if missing:
-            cursor.execute("INSERT INTO gallery_image_fts(gallery_image_fts) VALUES ('rebuild')")
-    return bool(missing)
+        # A table its migration has not made yet (or reversed) is left alone.
+        for table in (t for t in SQLITE_TABLES if t in present):
+            missing = [sql for name, sql in _sqlite_triggers(table).items() if name not in present]
+            for sql in missing:
+                cursor.execute(sql)
+            if missing:
+                cursor.execute(f"INSERT INTO {table}({table}) VALUES ('rebuild')")
+                repaired = True
+    return repaired

@@ -81,7 +81,8 @@ def gallery(request):
         "next_url": next_url,
         "query": page.params.get("q", ""),
         "params": page.params,
-        "filtered": bool(set(page.params) - {"q"}),
+        "filtered": bool(set(page.params) - {"q", "similar"}),
+        "similar_prompts": request.GET.get("similar") in ("1", "on"),
         "boards": Board.objects.filter(owner=request.user),
         "models": registry.model_ids(),
         "sizes": sorted(

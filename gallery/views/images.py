@@ -2,6 +2,7 @@
 
 import hashlib
 import logging
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -11,8 +12,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from gallery import access, media
+from gallery.browse import similar
 from gallery.media import serving
-from gallery.models import Board, Image, Job, Visibility
+from gallery.models import Board, Image, Job, PerceptualHash, Visibility
 from gallery.views import form_status
 
 log = logging.getLogger(__name__)
@@ -32,6 +34,9 @@ def image_detail(request, pk: int):
         # An image can be shared while its job is private: then the job stays hidden.
         "job_visible": image.job_id is not None
         and access.visible_jobs(request.user).filter(pk=image.job_id).exists(),
+        "similar": similar.similar_images(image, request.user),
+        "has_hash": PerceptualHash.objects.filter(image=image).exists(),
+        "similar_prompts_query": urlencode({"q": image.prompt[:200], "similar": "1"}),
     }
     return render(request, "gallery/image.html", context)
 

@@ -13,7 +13,9 @@ import pytest
 from tests.helpers import ROOT, postgres_url
 
 
-@pytest.mark.parametrize("module", ["test_gallery_search.py", "test_fuzz.py", "test_edits_fuzz.py"])
+@pytest.mark.parametrize(
+    "module", ["test_gallery_search.py", "test_similarity.py", "test_fuzz.py", "test_edits_fuzz.py"]
+)
 def test_unit_suite_passes_on_postgresql(tmp_path, module):
     url = postgres_url()
     if url is None:

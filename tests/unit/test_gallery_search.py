@@ -114,7 +114,7 @@ def test_words_are_anded():
     assert (
         search.fts5_expression(query) == '({prompt revised_prompt owner_name} : ("red" AND "fox"))'
     )
-    assert search.tsquery(query) == "('red') & ('fox')"
+    assert search.tsquery(query.terms) == "('red') & ('fox')"
 
 
 def test_phrase_prefix_and_exclusion_are_understood():
@@ -124,7 +124,7 @@ def test_phrase_prefix_and_exclusion_are_understood():
         '({prompt revised_prompt owner_name} : ((("red fox" AND "cyber" *) NOT "night") '
         'NOT "deep sea"))'
     )
-    assert search.tsquery(query) == (
+    assert search.tsquery(query.terms) == (
         "('red' <-> 'fox') & ('cyber':*) & !('night') & !('deep' <-> 'sea')"
     )
 
@@ -197,6 +197,32 @@ def test_search_finds_words_phrases_prefixes_and_exclusions(prompts):
     assert found("cyber*") == {"Cyberpunk city street at night, neon"}
     assert found("fox -dusk") == {"a snow fox, red scarf"}
     assert found("FOX SNOW") == {"A red fox in the snow at dusk", "a snow fox, red scarf"}
+
+
+def test_plain_words_are_stemmed(alice):
+    make_image(alice, "Three foxes running through the snow")
+    make_image(alice, "a fox runs home")
+    make_image(alice, "a painting of a sleeping cat")
+    both = {"Three foxes running through the snow", "a fox runs home"}
+    assert found("fox") == both
+    assert found("foxes") == both
+    assert found("running") == both
+    assert found("run fox") == both
+    assert found("paintings cats") == {"a painting of a sleeping cat"}
+    assert found("snow -foxes") == set()
+    assert found("the") == {"Three foxes running through the snow"}  # no stop words
+
+
+def test_quoted_words_phrases_and_prefixes_match_as_typed(alice):
+    make_image(alice, "Three foxes running through the snow")
+    make_image(alice, "a fox runs home")
+    assert found('"foxes"') == {"Three foxes running through the snow"}
+    assert found('"fox runs"') == {"a fox runs home"}
+    assert found('"foxes run"') == set()
+    assert found("runn*") == {"Three foxes running through the snow"}
+    assert found('fox -"fox runs"') == {"Three foxes running through the snow"}
+    assert found("fox -runn*") == {"a fox runs home"}
+    assert found('"FOXES" running') == {"Three foxes running through the snow"}
 
 
 def test_search_covers_revised_prompts_and_owner_names(prompts):

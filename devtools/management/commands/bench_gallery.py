@@ -26,11 +26,12 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import reverse
 
+from devtools import vector_bench
 from devtools.management.commands.seed_gallery import BENCH_BOARD, rare_words
 from gallery import access, browse
 from gallery.browse import search
 from gallery.imagesapi import registry
-from gallery.models import Board, Image
+from gallery.models import Board, Image, PromptEmbedding
 
 SCROLLS = 1000
 
@@ -50,8 +51,24 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true")
         parser.add_argument("--database-url", default="")
         parser.add_argument("--user", default="seed0000")
+        parser.add_argument(
+            "--vectors",
+            type=int,
+            default=0,
+            help="only the Similar prompts search at this many prompts, without a database",
+        )
+        parser.add_argument("--queries", type=int, default=200)
+        parser.add_argument(
+            "--vectors-cache",
+            default="",
+            help="a .npy file: the embedded vectors are saved there, or read from it if it exists",
+        )
 
-    def handle(self, *args, runs, naive_runs, database_url, user, **options):
+    def handle(self, *args, runs, naive_runs, database_url, user, vectors, queries, **options):
+        if vectors:
+            report = vector_bench.run(vectors, queries, self.stdout.write, options["vectors_cache"])
+            self.stdout.write(json.dumps(report, indent=2))
+            return
         if database_url and os.environ.get("DATABASE_URL") != database_url:
             # Settings are read once at start-up: run again with the other database.
             os.environ["DATABASE_URL"] = database_url
@@ -116,6 +133,8 @@ class Command(BaseCommand):
         }
         if board is not None:
             scenarios["a board"] = {"board": str(board.pk)}
+        if PromptEmbedding.objects.exists():
+            scenarios["similar prompts"] = {"q": "a cat asleep on a sofa", "similar": "1"}
         return scenarios
 
     def _baselines(self, person, scenarios) -> dict:

@@ -22,7 +22,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from gallery import media
-from gallery.browse import search
+from gallery.browse import prompts, search, similar
 from gallery.imagesapi import registry
 from gallery.models import Board, BoardImage, Favourite, Image
 
@@ -157,6 +157,7 @@ QUALITIES = [("high", 25), ("medium", 40), ("low", 25), ("auto", 10)]
 BACKGROUNDS = [("auto", 70), ("opaque", 20), ("transparent", 10)]
 PROVENANCE = [("trusted", 70), ("valid", 10), ("none", 12), ("pending", 5), ("invalid", 3)]
 BATCH = 5000
+DESCRIBE_BATCH = 20_000
 BENCH_BOARD = "bench board"
 
 
@@ -170,6 +171,18 @@ def rare_words(count: int = 4000) -> list[str]:
     rng = random.Random(99)
     syllables = ["ka", "zu", "mi", "tor", "vel", "qua", "rix", "bo", "len", "dra", "syl", "ph"]
     return sorted({"".join(rng.choice(syllables) for _ in range(4)) for _ in range(count)})
+
+
+def seeded_prompt(rng: random.Random, rare: list[str]) -> str:
+    """One prompt as people write them: a subject, where, and often a style and a light."""
+    words = [rng.choice(ADJECTIVES), rng.choice(SUBJECTS), rng.choice(PLACES)]
+    if rng.random() < 0.7:
+        words.append(rng.choice(STYLES))
+    if rng.random() < 0.5:
+        words.append(rng.choice(LIGHT))
+    if rng.random() < 0.2:
+        words.append(rng.choice(rare))
+    return ", ".join(words)
 
 
 class Command(BaseCommand):
@@ -216,6 +229,8 @@ class Command(BaseCommand):
         load = time.monotonic() - started
         self.stdout.write(f"{written:,} rows loaded in {load:.0f} s; building the search index")
         self._build_search_index(vendor)
+        self.stdout.write(f"index built at {time.monotonic() - started:.0f} s; describing images")
+        self._describe(files, started)
         self._boards(rng, people)
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
@@ -281,14 +296,7 @@ class Command(BaseCommand):
             for i in range(count):
                 width, height = rng.choices(sizes, size_w)[0]
                 thumb = files[i % len(files)]
-                words = [rng.choice(ADJECTIVES), rng.choice(SUBJECTS), rng.choice(PLACES)]
-                if rng.random() < 0.7:
-                    words.append(rng.choice(STYLES))
-                if rng.random() < 0.5:
-                    words.append(rng.choice(LIGHT))
-                if rng.random() < 0.2:
-                    words.append(rng.choice(rare))
-                prompt = ", ".join(words)
+                prompt = seeded_prompt(rng, rare)
                 source = rng.choices(sources, source_w)[0]
                 state = rng.choices(states, state_w)[0]
                 values = {
@@ -354,9 +362,8 @@ class Command(BaseCommand):
     def _build_search_index(self, vendor: str) -> None:
         with connection.cursor() as cursor:
             if vendor == "sqlite":
-                cursor.execute(
-                    "INSERT INTO gallery_image_fts(gallery_image_fts) VALUES ('rebuild')"
-                )
+                for table in search.SQLITE_TABLES:
+                    cursor.execute(f"INSERT INTO {table}({table}) VALUES ('rebuild')")
                 for sql in search.SQLITE_TRIGGERS.values():
                     cursor.execute(sql)
             elif vendor == "postgresql":
@@ -364,6 +371,41 @@ class Command(BaseCommand):
         if vendor == "postgresql":
             search.create_postgres_gin(connection)
         search.optimize()
+
+    def _describe(self, files, started: float) -> None:
+        """Every seeded image's prompt vector (the real model, as the worker makes them) and
+        perceptual hash (of the shared thumbnail it shows), for Similar prompts and images."""
+        hashes = {
+            f.thumbnail_small: similar.perceptual_hash(media.read(f.thumbnail_small)) for f in files
+        }
+        after, done = 0, 0
+        while True:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT id, prompt, thumbnail_small FROM gallery_image WHERE id > %s "
+                    "ORDER BY id LIMIT %s",
+                    [after, DESCRIBE_BATCH],
+                )
+                rows = cursor.fetchall()
+                if not rows:
+                    return
+                vectors = prompts.embed([prompt for _, prompt, _ in rows])
+                codes = prompts.code(vectors)
+                cursor.executemany(
+                    "INSERT INTO gallery_promptembedding (image_id, vector, code) "
+                    "VALUES (%s, %s, %s)",
+                    [
+                        (pk, prompts.to_bytes(vector), code.tobytes())
+                        for (pk, _, _), vector, code in zip(rows, vectors, codes, strict=True)
+                    ],
+                )
+                cursor.executemany(
+                    "INSERT INTO gallery_perceptualhash (image_id, phash) VALUES (%s, %s)",
+                    [(pk, hashes[thumb]) for pk, _, thumb in rows if thumb in hashes],
+                )
+            after, done = rows[-1][0], done + len(rows)
+            if done % 100_000 == 0:
+                self.stdout.write(f"  {done:,} described, {time.monotonic() - started:.0f} s")
 
     def _boards(self, rng: random.Random, people) -> None:
         """A board with 500 images and some stars for the first seeded person."""
