@@ -112,9 +112,9 @@ function announceFinished(card, status) {
 }
 
 function watchJobs() {
-  document.querySelectorAll(".job-card[data-status]").forEach((card) => {
+  document.querySelectorAll(".job-card[data-job-status]").forEach((card) => {
     const before = seenStatus.get(card.id);
-    const now = card.dataset.status;
+    const now = card.dataset.jobStatus;
     seenStatus.set(card.id, now);
     if ((before === "queued" || before === "running") && finishedMarks[now]) announceFinished(card, now);
   });

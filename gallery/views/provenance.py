@@ -13,10 +13,9 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.defaultfilters import filesizeformat
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from gallery import access, accounts, media, provenance, tasks
+from gallery import access, accounts, media, provenance, tasks, units
 from gallery.jobs import limits
 from gallery.media import serving, untrusted
 from gallery.models import Image, Visibility
@@ -42,7 +41,8 @@ class VerifyForm(forms.Form):
         limit = settings.STUDIO_UPLOAD_MAX_BYTES
         if upload.size > limit:
             raise forms.ValidationError(
-                f"The file is {filesizeformat(upload.size)}; the limit is {filesizeformat(limit)}."
+                f"The file is {units.file_size(upload.size)}; "
+                f"the limit is {units.file_size(limit)}."
             )
         data = upload.read()
         mime = verification.sniff(data)

@@ -73,7 +73,7 @@ def test_signup_generate_find_and_download(stack):
     assert 'href="/images/' not in browser.client.get("/", params={"q": "nothingmatchesthis"}).text
 
     detail = browser.client.get(f"/images/{image_ids[0]}/").text
-    assert word in detail and "gpt-image-1" in detail and "1024 × 1024" in detail
+    assert word in detail and "gpt-image-1" in detail and "1024×1024 px" in detail
     sha = re.search(r'<code class="hash">([0-9a-f]{64})</code>', detail).group(1)
     original = browser.client.get(f"/images/{image_ids[0]}/original?download")
     assert original.headers["content-type"] == "image/png"
