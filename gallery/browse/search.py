@@ -141,10 +141,11 @@ def fts5_stemmed_expression(query: Query) -> str | None:
     """The MATCH expression for the porter table (`gallery_image_stem`): plain words, and
     positive phrases as a superset (stemmed phrases match whatever the exact phrase matches);
     prefixes and excluded phrases are left to fts5_exact_checks(). None when no positive
-    term can be stemmed (a search of prefixes only reads the exact table)."""
-    positive = [t for t in query.positive if not t.prefix]
-    if not positive:
+    plain word is asked for: then the exact table reads everything typed as typed (and
+    excluded plain words are stemmed through the porter table)."""
+    if not any(not is_exact(t) for t in query.positive):
         return None
+    positive = [t for t in query.positive if not t.prefix]
     return _with_facets(query, _typed(positive, [t for t in query.negative if not is_exact(t)]))
 
 
@@ -162,19 +163,34 @@ def fts5_exact_checks(query: Query) -> tuple[str | None, str | None]:
 
 def sqlite_search(query: Query) -> tuple[str, str, list[str]]:
     """(table, condition, params): `SELECT rowid FROM <table> WHERE <condition>` are the
-    matches. The porter table when a word can be stemmed, with exact terms confirmed in the
-    exact table; the exact table alone otherwise."""
+    matches. The porter table when a plain word is asked for, with exact terms confirmed in
+    the exact table; otherwise the exact table, the lists of its own terms' matches then
+    being short (FTS5 walks them newest first and stops after a page)."""
     stemmed = fts5_stemmed_expression(query)
     if stemmed is None:
-        return "gallery_image_fts", "gallery_image_fts MATCH %s", [fts5_expression(query)]
+        exact = Query(
+            terms=[t for t in query.terms if is_exact(t)],
+            facets=query.facets,
+            any_facets=query.any_facets,
+        )
+        condition, params = "gallery_image_fts MATCH %s", [fts5_expression(exact)]
+        excluded = [t for t in query.negative if not is_exact(t)]
+        if excluded:
+            either = " OR ".join(_fts5_phrase(t) for t in excluded)
+            condition += (
+                " AND +rowid NOT IN (SELECT rowid FROM gallery_image_stem WHERE "
+                "gallery_image_stem MATCH %s)"
+            )
+            params.append(f"({{prompt revised_prompt owner_name}} : ({either}))")
+        return "gallery_image_fts", condition, params
     condition, params = "gallery_image_stem MATCH %s", [stemmed]
     must, must_not = fts5_exact_checks(query)
-    exact = "(SELECT rowid FROM gallery_image_fts WHERE gallery_image_fts MATCH %s)"
+    exact_rows = "(SELECT rowid FROM gallery_image_fts WHERE gallery_image_fts MATCH %s)"
     if must:
-        condition += f" AND +rowid IN {exact}"
+        condition += f" AND +rowid IN {exact_rows}"
         params.append(must)
     if must_not:
-        condition += f" AND +rowid NOT IN {exact}"
+        condition += f" AND +rowid NOT IN {exact_rows}"
         params.append(must_not)
     return "gallery_image_stem", condition, params
 

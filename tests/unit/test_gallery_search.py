@@ -223,6 +223,8 @@ def test_quoted_words_phrases_and_prefixes_match_as_typed(alice):
     assert found('fox -"fox runs"') == {"Three foxes running through the snow"}
     assert found("fox -runn*") == {"a fox runs home"}
     assert found('"FOXES" running') == {"Three foxes running through the snow"}
+    assert found('"a fox" -snow') == {"a fox runs home"}
+    assert found('"a fox" -running') == set()  # an excluded plain word is stemmed: "runs"
 
 
 def test_search_covers_revised_prompts_and_owner_names(prompts):
