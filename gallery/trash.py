@@ -4,7 +4,8 @@ Deleting moves an image (or a job with all its images) to its owner's trash: fro
 is hidden everywhere as if it did not exist (gallery.models._visible_to), and its owner can
 restore it for TRASH_DAYS. Deleting forever, or TRASH_DAYS in the trash (`manage.py
 empty_trash`, and every worker hourly), removes its files from storage: the original, its
-thumbnails, its job's previews, its Content Credentials (the manifest JSON kept in the row)
+thumbnails, its job's previews, its prompt and what was derived from it (the Similar prompts
+vector, the perceptual hash), its Content Credentials (the manifest JSON kept in the row)
 and the ingredient thumbnails extracted from them. The row stays, emptied, because other
 people's images may have been made from it: their lineage shows "a deleted image" where it
 stood. Jobs are never deleted either: budgets and the spending page read what they cost.
@@ -21,7 +22,15 @@ from django.db.models import Q
 from django.utils import timezone
 
 from gallery import media
-from gallery.models import Board, BoardImage, Favourite, Image, Job
+from gallery.models import (
+    Board,
+    BoardImage,
+    Favourite,
+    Image,
+    Job,
+    PerceptualHash,
+    PromptEmbedding,
+)
 from gallery.provenance import manifests
 
 log = logging.getLogger(__name__)
@@ -168,6 +177,10 @@ def _purge(image: Image) -> bool:
         BoardImage.objects.filter(image=image).delete()
         Favourite.objects.filter(image=image).delete()
         Board.objects.filter(cover=image).update(cover=None)
+        # What was derived from the prompt and the pixels goes with them: a prompt's vector
+        # still says what it was about.
+        PromptEmbedding.objects.filter(image=image).delete()
+        PerceptualHash.objects.filter(image=image).delete()
     # Files are content-addressed: another image (the same upload by someone else, a
     # restored copy) may use the same ones, and then they stay.
     for name in filter(None, names):

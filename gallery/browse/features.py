@@ -21,7 +21,7 @@ def describe(image_ids: list[int]) -> int:
     rows it stored. Like a job's API call, the slow part holds no database connection."""
     with engine.db_slot():
         rows = list(
-            Image.objects.filter(pk__in=image_ids).values_list(
+            Image.objects.filter(pk__in=image_ids, purged_at=None).values_list(
                 "pk", "prompt", "thumbnail_small", "prompt_embedding", "perceptual_hash"
             )
         )

@@ -245,6 +245,22 @@ def test_stars_and_board_entries_of_an_image_deleted_forever_go_with_it(alice, b
     assert Board.objects.get(pk=board.pk).cover_id is None
 
 
+def test_what_was_derived_from_an_image_deleted_forever_goes_with_it(alice):
+    from gallery.browse import features
+    from gallery.models import PerceptualHash, PromptEmbedding
+
+    image = output(alice, shade=13)
+    features.describe([image.pk])
+    assert PromptEmbedding.objects.filter(image=image).exists()
+    assert PerceptualHash.objects.filter(image=image).exists()
+    trash.trash_images([image.pk])
+    trash.delete_forever([image.pk])
+    assert not PromptEmbedding.objects.filter(image=image).exists()
+    assert not PerceptualHash.objects.filter(image=image).exists()
+    features.describe([image.pk])  # a late task does not describe it again
+    assert not PromptEmbedding.objects.filter(image=image).exists()
+
+
 def test_the_same_file_uploaded_after_deleting_it_is_a_new_image(alice):
     from gallery.jobs import uploads
 
