@@ -45,6 +45,10 @@ def _tile_links() -> dict[str, str]:
 # The search form's submit button: its presence says the query string came from the form,
 # every filter in it, mostly empty, rather than from a link someone shared.
 FROM_FORM = "search"
+# Longer addresses are not redirected to: Django refuses redirects over 16,384 characters, and
+# a query that long (thousands of characters, escaped three to nine times over) is no link to
+# share anyway. The page is answered at the address it was asked for.
+SHARE_URL_MAX = 8000
 
 
 def _share_url(query) -> str:
@@ -62,10 +66,11 @@ def _share_url(query) -> str:
 @login_required
 @require_GET
 def gallery(request):
-    if FROM_FORM in request.GET and not request.htmx:
+    share_url = _share_url(request.GET)
+    if FROM_FORM in request.GET and not request.htmx and len(share_url) <= SHARE_URL_MAX:
         # Submitted without JavaScript: the address bar should read ?q=fox, not
         # ?q=fox&who=&model=&kind=... A link with empty parameters still works as it is.
-        return redirect(_share_url(request.GET))
+        return redirect(share_url)
     page = browse.browse(request.user, request.GET)
     starred = boards.starred_ids(user=request.user, images=page.images)
     links = _tile_links()
@@ -98,7 +103,8 @@ def gallery(request):
     if request.htmx and request.htmx.target == "gallery-results":
         response = render(request, "gallery/gallery.html#results", context)
         # The form asked htmx to push the URL it sent, every empty field included.
-        response["HX-Push-Url"] = _share_url(request.GET)
+        if len(share_url) <= SHARE_URL_MAX:
+            response["HX-Push-Url"] = share_url
         return response
     if request.htmx:
         return render(request, "gallery/gallery.html#page", context)
