@@ -37,7 +37,7 @@ def run(count: int, queries: int, write, cache: str = "") -> dict:
     started = time.perf_counter()
     cached = Path(cache) if cache else None
     from_cache = cached is not None and cached.exists()
-    if from_cache:
+    if cached is not None and from_cache:
         vectors[:] = np.load(cached)[:count]
         codes[:] = prompts.code(vectors)
         write(f"vectors read from {cached} (not embedded again)")
