@@ -34,12 +34,13 @@ def screenshot_on_failure(page, request) -> None:
 
 
 @contextmanager
-def browser_page(base_url: str, request, *, width: int = 1280, height: int = 900):
-    """A fresh Chromium page on `base_url`; a failed test leaves its screenshot behind."""
+def browser_page(base_url: str, request, *, width: int = 1280, height: int = 900, **options):
+    """A fresh Chromium page on `base_url` (`options`: more browser context options, such as
+    has_touch=True); a failed test leaves its screenshot behind."""
     with sync_playwright() as playwright:
         browser = launch(playwright)
         context = browser.new_context(
-            base_url=base_url, viewport={"width": width, "height": height}
+            base_url=base_url, viewport={"width": width, "height": height}, **options
         )
         page = context.new_page()
         try:

@@ -7,11 +7,11 @@ import secrets
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from tests.browser.test_browser import sign_up
 from tests.browser.test_browser_live import generate
-from tests.chromium import launch, screenshot_on_failure
+from tests.chromium import browser_page
 
 pytestmark = pytest.mark.browser
 
@@ -52,17 +52,8 @@ def test_the_header_collapses_into_a_menu_on_a_phone(page):
 @pytest.fixture
 def touch_page(stack, request):
     """A phone-sized page with a touch screen (the session page fixture has none)."""
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        context = browser.new_context(
-            base_url=stack.url, viewport={"width": 390, "height": 844}, has_touch=True
-        )
-        page = context.new_page()
-        try:
-            yield page
-        finally:
-            screenshot_on_failure(page, request)
-            browser.close()
+    with browser_page(stack.url, request, width=390, height=844, has_touch=True) as page:
+        yield page
 
 
 def three_images(page, prompt: str) -> None:

@@ -11,11 +11,11 @@ import re
 import secrets
 from pathlib import Path
 
-import PIL.Image
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from tests.browser.test_browser import sign_up
+from tests.browser.test_browser_edits import paint, picture
 from tests.chromium import launch, screenshot_on_failure
 from tests.helpers import C2PA_FIXTURES
 
@@ -170,21 +170,6 @@ def test_without_javascript_the_form_posts_and_the_page_answers(stack, request):
 
 
 # --- "Use these settings" on an edit -----------------------------------------------------------
-
-
-def picture(path, size, colour):
-    PIL.Image.new("RGB", size, colour).save(path, "PNG")
-    return path
-
-
-def paint(page, fractions):
-    box = page.locator("#mask-canvas").bounding_box()
-    points = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in fractions]
-    page.mouse.move(*points[0])
-    page.mouse.down()
-    for point in points[1:]:
-        page.mouse.move(*point, steps=8)
-    page.mouse.up()
 
 
 def painted_pixels(page) -> int:
